@@ -1,0 +1,195 @@
+"""The comparison: which stances each topic's passages take, by whom and in which sources."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from .taxonomy import STANCES
+
+VIEWS = ("stance", "holder", "source")
+
+# Labels only count while the passage still has the text they were made on.
+_CURRENT_LABELS = """
+    FROM passages p
+    JOIN labels l ON l.document = p.document AND l.position = p.position AND l.text_hash = p.text_hash
+    JOIN documents d ON d.id = p.document
+    WHERE p.kind = 'content'
+"""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user narrowed a topic page to; empty strings mean no filter."""
+
+    document: str = ""
+    holder: str = ""
+    q: str = ""
+    stance: str = ""
+    view: str = "stance"
+
+    @classmethod
+    def from_args(cls, args) -> "Filters":
+        """Read filters from request arguments, ignoring values that make no sense."""
+        view = args.get("view", "stance")
+        stance = args.get("stance", "")
+        return cls(
+            document=args.get("document", "").strip(),
+            holder=args.get("holder", "").strip(),
+            q=" ".join(args.get("q", "").split())[:200],
+            stance=stance if stance in STANCES else "",
+            view=view if view in VIEWS else "stance",
+        )
+
+    @property
+    def active(self) -> bool:
+        """True when any filter narrows the passages."""
+        return bool(self.document or self.holder or self.q or self.stance)
+
+
+@dataclass
+class Card:
+    """One passage as the comparison shows it for a topic."""
+
+    id: int
+    document: str
+    position: int
+    text: str
+    title: str
+    outlet: str
+    date: str
+    stance: str = ""
+    holder: str = ""
+    votes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def contested(self) -> bool:
+        """True when annotators gave this passage different stances on the topic."""
+        return len(set(self.votes.values())) > 1
+
+
+def stance_matrix(db) -> dict[str, Counter]:
+    """Count passages per topic and consensus stance."""
+    matrix: dict[str, Counter] = defaultdict(Counter)
+    for (_pid, topic), votes in _votes(db, "", []).items():
+        matrix[topic][_consensus(votes)[0]] += 1
+    return matrix
+
+
+def topic_cards(db, topic: str, filters: Filters) -> list[Card]:
+    """The passages labelled with `topic`, narrowed by `filters`, in document order."""
+    where, params = _filter_sql(filters)
+    rows = db.query(
+        f"""SELECT p.id, p.document, p.position, p.text, d.title, d.outlet, d.date,
+        l.annotator, l.stance, l.holder {_CURRENT_LABELS} AND l.topic = ? {where}
+        ORDER BY d.date DESC, p.document, p.position, l.annotator""",
+        [topic, *params],
+    )
+    cards: dict[int, Card] = {}
+    holders: dict[int, Counter] = defaultdict(Counter)
+    for row in rows:
+        card = cards.get(row["id"])
+        if card is None:
+            card = cards[row["id"]] = Card(
+                row["id"], row["document"], row["position"], row["text"],
+                row["title"] or row["document"], row["outlet"] or "", row["date"] or "",
+            )
+        card.votes[row["annotator"]] = row["stance"]
+        if row["holder"]:
+            holders[row["id"]][row["holder"]] += 1
+    for card in cards.values():
+        card.stance, _ = _consensus(card.votes.values())
+        card.holder = holders[card.id].most_common(1)[0][0] if holders[card.id] else ""
+    return [
+        c for c in cards.values()
+        if (not filters.stance or c.stance == filters.stance) and (not filters.holder or c.holder == filters.holder)
+    ]
+
+
+def _filter_sql(filters: Filters) -> tuple[str, list]:
+    clauses, params = [], []
+    if filters.document:
+        clauses.append("(p.document = ? OR d.outlet = ?)")
+        params += [filters.document, filters.document]
+    if filters.q:
+        for word in filters.q.split():
+            clauses.append("(p.text LIKE ? ESCAPE '\\' OR l.holder LIKE ? ESCAPE '\\')")
+            params += [_like(word)] * 2
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+def _like(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _votes(db, where: str, params: list) -> dict[tuple[int, str], list[str]]:
+    votes: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for pid, topic, stance in db.execute(
+        f"SELECT p.id, l.topic, l.stance {_CURRENT_LABELS} AND l.topic != '' {where}", params
+    ):
+        votes[(pid, topic)].append(stance)
+    return votes
+
+
+def _consensus(votes) -> tuple[str, bool]:
+    """The majority stance (ties go to neutral, else to the first in stance order)."""
+    counts = Counter(votes)
+    top = max(counts.values())
+    leaders = [s for s in STANCES if counts.get(s) == top]
+    stance = "neutral" if len(leaders) > 1 and "neutral" in leaders else leaders[0]
+    return stance, len(counts) > 1
+
+
+def group_cards(cards: list[Card], view: str) -> list[tuple[str, list[Card]]]:
+    """Group cards into rows by holder or source (stance columns are built by `by_stance`)."""
+    key = (lambda c: c.holder or "Unattributed") if view == "holder" else (lambda c: c.title)
+    groups: dict[str, list[Card]] = defaultdict(list)
+    for card in cards:
+        groups[key(card)].append(card)
+    return sorted(groups.items(), key=lambda item: (-len(item[1]), item[0].casefold()))
+
+
+def by_stance(cards: list[Card]) -> dict[str, list[Card]]:
+    """Split cards into the three stance columns."""
+    columns: dict[str, list[Card]] = {s: [] for s in STANCES}
+    for card in cards:
+        columns[card.stance].append(card)
+    return columns
+
+
+def summary(cards: list[Card]) -> tuple[Counter, list[tuple[str, Counter]]]:
+    """Stance counts overall and per source, for the summary strip."""
+    overall = Counter(c.stance for c in cards)
+    per_source: dict[str, Counter] = defaultdict(Counter)
+    for card in cards:
+        per_source[card.title][card.stance] += 1
+    return overall, sorted(per_source.items(), key=lambda item: item[0].casefold())
+
+
+def filter_choices(db, topic: str) -> dict[str, list[str]]:
+    """The documents, outlets and holders a topic page can be filtered by."""
+    documents = db.query(
+        f"SELECT DISTINCT p.document AS id, d.title, d.outlet {_CURRENT_LABELS} AND l.topic = ? ORDER BY d.title",
+        [topic],
+    )
+    holders = db.execute(
+        f"SELECT DISTINCT l.holder {_CURRENT_LABELS} AND l.topic = ? AND l.holder IS NOT NULL ORDER BY l.holder",
+        [topic],
+    )
+    return {"documents": list(documents), "holders": [h for (h,) in holders]}
+
+
+def documents_overview(db) -> list[dict]:
+    """Every document with its metadata and how many of its content passages carry labels."""
+    return list(
+        db.query(
+            """SELECT d.*, count(DISTINCT p.id) AS content,
+            count(DISTINCT CASE WHEN l.document IS NOT NULL THEN p.id END) AS labelled
+            FROM documents d
+            LEFT JOIN passages p ON p.document = d.id AND p.kind = 'content'
+            LEFT JOIN labels l ON l.document = p.document AND l.position = p.position
+                AND l.text_hash = p.text_hash
+            GROUP BY d.id ORDER BY d.date DESC, d.title"""
+        )
+    )

@@ -1,0 +1,27 @@
+"""Full page or htmx fragment from the same URL and template."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from jinja2_fragments.flask import render_block
+
+
+def wants_fragment() -> bool:
+    """True for an htmx request that swaps part of a page.
+
+    Boosted navigations and history restores need the whole page, because htmx swaps the body
+    or rebuilds the page from what the server returns.
+    """
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-Boosted") != "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render(template: str, block: str, **context) -> str:
+    """Render `block` of `template` alone for htmx, or the whole page otherwise."""
+    if wants_fragment():
+        return render_block(template, block, **context)
+    return render_template(template, **context)

@@ -1,0 +1,33 @@
+"""The passage screen: one passage with its labels, in the context of its document."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+
+from . import taxonomy
+from .db import get_db
+from .documents import passage_labels
+
+bp = Blueprint("passages", __name__, url_prefix="/passages")
+
+
+@bp.get("/<int:passage_id>")
+def show(passage_id: int):
+    """Show a passage, its labels by annotator, and its neighbours."""
+    db = get_db()
+    rows = list(
+        db.query(
+            """SELECT p.*, d.title, d.outlet, d.date, d.author FROM passages p
+            JOIN documents d ON d.id = p.document WHERE p.id = ?""",
+            [passage_id],
+        )
+    )
+    if not rows:
+        abort(404, f"There is no passage number {passage_id}.")
+    passage = rows[0]
+    return render_template(
+        "passages/show.html",
+        passage=passage,
+        labels=passage_labels(db, passage["document"], passage["position"]).get(passage["position"], []),
+        taxonomy=taxonomy.from_db(db),
+    )

@@ -1,0 +1,207 @@
+"""Split a document's text into paragraph passages and mark the ones that are not content.
+
+Scraped articles carry furniture around the prose: titles, bylines, breadcrumb navigation,
+photo captions, ad markers, author blurbs, legal disclaimers and repeated paragraphs. The
+splitter keeps all of it (the document page shows it) but tags it with a `kind` so that only
+`content` passages reach the comparison and the labelling queue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+CONTENT = "content"
+HEADING = "heading"
+BYLINE = "byline"
+NAVIGATION = "navigation"
+CAPTION = "caption"
+AD = "ad"
+AUTHOR_BLURB = "author_blurb"
+DISCLAIMER = "disclaimer"
+REPEATED = "repeated"
+
+KIND_LABELS = {
+    CONTENT: "Content",
+    HEADING: "Heading or title",
+    BYLINE: "Byline",
+    NAVIGATION: "Site navigation",
+    CAPTION: "Photo caption",
+    AD: "Advertisement marker",
+    AUTHOR_BLURB: "Author blurb",
+    DISCLAIMER: "Legal disclaimer",
+    REPEATED: "Repeated paragraph",
+}
+
+_AD_MARKERS = {"advertisement", "advertisment", "advertising", "sponsored", "ad", "promoted"}
+_BYLINE = re.compile(r"^(by|written by|words by)\s+\S.{0,80}$", re.IGNORECASE)
+_BLURB = re.compile(
+    r"^[A-Z][\w'’.-]*(\s+[A-Z][\w'’.-]*){0,4}\s*(,|\s+is\s+(an?\s+|the\s+)?)"
+    r".{0,160}\b(director|professor|fellow|editor|correspondent|journalist|researcher|"
+    r"analyst|author|founder|chair|head|lecturer|writer)\b",
+    re.IGNORECASE,
+)
+_REPUBLISHED = re.compile(
+    r"^this (op-?ed|article|piece|column|story) (was|is|has been) (originally |first )?"
+    r"(published|written|adapted)",
+    re.IGNORECASE,
+)
+_DISCLAIMER = re.compile(
+    r"^(legal disclaimer:?|disclaimer:?|.{0,80}\bprovides this (news )?content\b|"
+    r".{0,40}\bviews expressed (in this|here)\b.{0,40}\b(do not|don't) necessarily)",
+    re.IGNORECASE,
+)
+_PROMO = re.compile(r"\b(whatsapp|telegram) channel$|^(follow us|subscribe|sign up)\b", re.I)
+_NAV_PREFIX = re.compile(r"^(?i:home|news)\b(\s+[A-Z][\w&'-]*){2,}")
+_SENTENCE_END = re.compile(r"[.!?…:;\"”’)]\s*$")
+# A hard-wrapped paragraph has lines of similar width; a line shorter than this is never a
+# wrapped line, which keeps captions printed twice from being glued together.
+_MIN_WRAPPED_LINE = 40
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One paragraph of a document: its 0-based position, text, kind and text hash."""
+
+    position: int
+    text: str
+    kind: str
+
+    @property
+    def is_content(self) -> bool:
+        """True when the passage carries prose that can be labelled."""
+        return self.kind == CONTENT
+
+    @property
+    def text_hash(self) -> str:
+        """A short hash of the text, part of the passage's stable identity."""
+        return text_hash(self.text)
+
+
+def text_hash(text: str) -> str:
+    """Return the sha256 prefix that identifies a passage's text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def normalise(text: str) -> str:
+    """Normalise Unicode and line endings the same way for every source."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\u00a0", " ").replace("\ufeff", "")
+
+
+def paragraphs(text: str) -> list[str]:
+    """Split text into paragraphs: one per line, unless lines are hard-wrapped prose."""
+    result: list[str] = []
+    for block in re.split(r"\n\s*\n", normalise(text)):
+        lines = [" ".join(line.split()) for line in block.split("\n")]
+        lines = [line for line in lines if line]
+        if _is_hard_wrapped(lines):
+            result.append(" ".join(lines))
+        else:
+            result.extend(lines)
+    return result
+
+
+def _is_hard_wrapped(lines: list[str]) -> bool:
+    if len(lines) < 2:
+        return False
+    widest = max(len(line) for line in lines)
+    body = lines[:-1]
+    return widest <= 120 and all(len(line) >= max(_MIN_WRAPPED_LINE, widest * 0.6) for line in body)
+
+
+def split(text: str) -> list[Passage]:
+    """Split a document into passages, each tagged with its kind."""
+    paras = paragraphs(text)
+    kinds = [classify(p, i, paras) for i, p in enumerate(paras)]
+    return [Passage(i, p, k) for i, (p, k) in enumerate(zip(paras, kinds))]
+
+
+def classify(para: str, index: int, paras: list[str]) -> str:
+    """Decide the kind of the paragraph at `index` given the whole document."""
+    if para.strip().lower().rstrip(".:!") in _AD_MARKERS:
+        return AD
+    if _DISCLAIMER.match(para):
+        return DISCLAIMER
+    if _looks_like_navigation(para, index):
+        return NAVIGATION
+    if _looks_like_byline(para, index, paras):
+        return BYLINE
+    if _looks_like_caption(para, index, paras):
+        return CAPTION
+    if _repeats_earlier(para, index, paras) or _contained_in_next(para, index, paras):
+        return REPEATED
+    if _REPUBLISHED.match(para) or _looks_like_blurb(para, index, paras):
+        return AUTHOR_BLURB
+    if (index == 0 and _looks_like_title(para)) or _looks_like_heading(para):
+        return HEADING
+    return CONTENT
+
+
+def _looks_like_navigation(para: str, index: int) -> bool:
+    breadcrumb = index == 0 and _NAV_PREFIX.match(para) and not _SENTENCE_END.search(para)
+    return bool(breadcrumb) or (len(para) < 80 and bool(_PROMO.search(para)))
+
+
+def _looks_like_byline(para: str, index: int, paras: list[str]) -> bool:
+    if _BYLINE.match(para) and not _SENTENCE_END.search(para.rstrip(".")):
+        return True
+    return _looks_like_name(para) and _only_short_paragraphs_follow(index, paras)
+
+
+def _repeats_earlier(para: str, index: int, paras: list[str]) -> bool:
+    return any(_same(para, earlier) for earlier in paras[:index])
+
+
+def _contained_in_next(para: str, index: int, paras: list[str]) -> bool:
+    """A standfirst that the next paragraph repeats word for word is a duplicate."""
+    if index + 1 >= len(paras) or len(para) < 60:
+        return False
+    return _key(paras[index + 1]).startswith(_key(para))
+
+
+def _same(a: str, b: str) -> bool:
+    return _key(a) == _key(b)
+
+
+def _key(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", "", text.casefold()).split())
+
+
+def _looks_like_blurb(para: str, index: int, paras: list[str]) -> bool:
+    # Author blurbs sit at the end of a piece; the same wording mid-article is reporting.
+    return index >= len(paras) - 4 and len(para) < 300 and bool(_BLURB.match(para))
+
+
+def _looks_like_name(para: str) -> bool:
+    words = para.split()
+    return 1 < len(words) <= 4 and all(w[:1].isupper() for w in words) and not _SENTENCE_END.search(para)
+
+
+def _only_short_paragraphs_follow(index: int, paras: list[str]) -> bool:
+    """A name is a sign-off byline when no body text comes after it (else it is a heading)."""
+    return index >= len(paras) - 4 and all(len(p) < 300 for p in paras[index + 1 :])
+
+
+def _looks_like_caption(para: str, index: int, paras: list[str]) -> bool:
+    """A short unpunctuated line printed twice in a row is a photo caption and its alt text."""
+    if len(para) > 120 or _SENTENCE_END.search(para):
+        return False
+    neighbours = paras[max(index - 1, 0) : index] + paras[index + 1 : index + 2]
+    return any(_same(para, n) for n in neighbours)
+
+
+def _looks_like_title(para: str) -> bool:
+    """The first line of a piece is its title when it is short and has no full stop."""
+    return len(para.split()) <= 20 and "." not in para.rstrip(".")[:-1] and not para.endswith(".")
+
+
+def _looks_like_heading(para: str) -> bool:
+    words = para.split()
+    if not words or len(words) > 16 or len(para) > 140:
+        return False
+    if para.rstrip().endswith(("?", ".", "!", "”", '"')):
+        return False
+    return para[:1].isupper() or para[:1].isdigit()
