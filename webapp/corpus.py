@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import splitting
 
-METADATA_FIELDS = ("title", "author", "outlet", "date", "kind", "language", "url", "notes")
+METADATA_FIELDS = ("title", "author", "outlet", "date", "date_note", "kind", "language", "url", "notes")
 TEXT_SUFFIXES = (".txt", ".md")
 
 

@@ -15,6 +15,7 @@ def m001_initial(db):
             "author": str,
             "outlet": str,
             "date": str,
+            "date_note": str,
             "kind": str,
             "language": str,
             "url": str,

@@ -94,10 +94,13 @@ def normalise(text: str) -> str:
 def paragraphs(text: str) -> list[str]:
     """Split text into paragraphs: one per line, unless lines are hard-wrapped prose."""
     result: list[str] = []
-    for block in re.split(r"\n\s*\n", normalise(text)):
+    blocks = re.split(r"\n\s*\n", normalise(text).strip())
+    # Only a text that separates paragraphs with blank lines can have wrapped lines inside them.
+    may_wrap = len(blocks) > 1
+    for block in blocks:
         lines = [" ".join(line.split()) for line in block.split("\n")]
         lines = [line for line in lines if line]
-        if _is_hard_wrapped(lines):
+        if may_wrap and _is_hard_wrapped(lines):
             result.append(" ".join(lines))
         else:
             result.extend(lines)
