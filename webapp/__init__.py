@@ -6,8 +6,9 @@ import os
 from pathlib import Path
 
 from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException
 
-from . import db
+from . import compare, db, documents, passages, security
 from .splitting import KIND_LABELS
 
 
@@ -20,22 +21,24 @@ def create_app(test_config: dict | None = None) -> Flask:
     corpus = Path(os.environ.get("COUNTERPOINT_CORPUS", os.getcwd())).resolve()
     app = Flask(__name__, instance_path=str(corpus / "instance"), instance_relative_config=True)
     app.config.from_mapping(
-        SECRET_KEY="local-mode-only",
         CORPUS=str(corpus),
         SEEDS_DIR=str(corpus / "seeds"),
         LABELS_DIR=str(corpus / "labels"),
         DATABASE=str(corpus / "instance" / "counterpoint.db"),
         ANNOTATOR=os.environ.get("USER") or "local",
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("COUNTERPOINT")
     if test_config:
         app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = security.local_secret_key(app.instance_path)
 
     db.init_app(app)
-    from . import compare, documents, passages
-
+    security.init_app(app)
     app.register_blueprint(compare.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(passages.bp)
@@ -47,8 +50,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         response.vary.add("HX-Request")
         return response
 
-    @app.errorhandler(404)
-    def not_found(error):
-        return render_template("errors/404.html", message=getattr(error, "description", "")), 404
+    app.register_error_handler(HTTPException, render_error)
 
     return app
+
+
+def render_error(error: HTTPException):
+    """Show an HTTP error as a page of the app, with a message that says what to do."""
+    message = error.description or ""
+    if error.code == 404 and "requested URL was not found" in message:
+        message = "There is nothing at this address."
+    html = render_template("errors/error.html", status=error.code, title=error.name, message=message)
+    return html, error.code or 500

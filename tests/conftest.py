@@ -1,0 +1,133 @@
+"""Shared fixtures: a corpus folder copied from the repo, an app on a temporary database."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from werkzeug.serving import make_server
+
+from webapp import create_app
+from webapp.build import build
+from webapp.db import connect
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A writable copy of the seed corpus: seeds/, labels/ and an instance/ folder."""
+    root = tmp_path / "corpus"
+    shutil.copytree(REPO / "seeds", root / "seeds")
+    shutil.copytree(REPO / "labels", root / "labels")
+    return root
+
+
+def corpus_config(root: Path) -> dict:
+    """App settings pointing at a corpus folder."""
+    return {
+        "TESTING": True,
+        "CORPUS": str(root),
+        "SEEDS_DIR": str(root / "seeds"),
+        "LABELS_DIR": str(root / "labels"),
+        "DATABASE": str(root / "instance" / "counterpoint.db"),
+    }
+
+
+@pytest.fixture
+def app(corpus: Path):
+    """The app over the seed corpus, database built."""
+    app = create_app(corpus_config(corpus))
+    db = connect(app.config["DATABASE"])
+    build(db, corpus / "seeds", corpus / "labels")
+    db.close()
+    return app
+
+
+@pytest.fixture
+def client(app):
+    """A Flask test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app):
+    """A connection to the app's database, for reading back what a request wrote."""
+    database = connect(app.config["DATABASE"])
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def memory_db():
+    """An empty in-memory database with the schema applied."""
+    database = connect(":memory:")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def runner():
+    """A click runner for the `counterpoint` command."""
+    return CliRunner()
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium, or the one named by CHROMIUM_PATH."""
+    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium driven by Playwright; skips without Chromium except in CI."""
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("CI") or os.environ.get("COUNTERPOINT_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required for browser tests here (apt-get install chromium)")
+        pytest.skip("no Chromium on this machine")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+# Chromium's background services try the network at start; this machine has none.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served on a free 127.0.0.1 port in a background thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser page; fails the test if the page logs an error or opens a dialog."""
+    context = browser.new_context(base_url=live_server)
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    tab.on("pageerror", lambda exc: problems.append(str(exc)))
+    tab.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    yield tab
+    context.close()
+    assert not problems, problems
