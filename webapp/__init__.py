@@ -12,13 +12,13 @@ from . import compare, db, documents, passages, security
 from .splitting import KIND_LABELS
 
 
-def create_app(test_config: dict | None = None) -> Flask:
-    """Create the app for the corpus folder in COUNTERPOINT_CORPUS (default: the working directory).
+def create_app(test_config: dict | None = None, *, corpus: Path | None = None) -> Flask:
+    """Create the app for a corpus folder: `corpus`, else $COUNTERPOINT_CORPUS, else the working directory.
 
     Settings come from defaults, then `instance/config.py`, then COUNTERPOINT_* environment
     variables, then `test_config`.
     """
-    corpus = Path(os.environ.get("COUNTERPOINT_CORPUS", os.getcwd())).resolve()
+    corpus = Path(corpus or os.environ.get("COUNTERPOINT_CORPUS") or os.getcwd()).resolve()
     app = Flask(__name__, instance_path=str(corpus / "instance"), instance_relative_config=True)
     app.config.from_mapping(
         CORPUS=str(corpus),

@@ -21,20 +21,25 @@ class BuildReport:
 
 
 def build(db, seeds_dir: Path, labels_dir: Path) -> BuildReport:
-    """Load the taxonomy, the documents and the label files; running it twice changes nothing."""
+    """Load the taxonomy, the documents and the label files; running it twice changes nothing.
+
+    When labels follow their text to a new position, their document's label file is rewritten
+    so that the files and the database agree again.
+    """
     tax = taxonomy.load(labels_dir / "taxonomy.toml")
     records = labels.read_folder(labels_dir, tax.ids)
     with db.atomic():
         taxonomy.sync(db, tax)
         results = corpus.import_folder(db, seeds_dir) if seeds_dir.is_dir() else []
         labels.store(db, records)
-        moved = sum(labels.reanchor(db, r.document) for r in results)
+        moved = {r.document: labels.reanchor(db, r.document) for r in results}
+    labels.export(db, labels_dir, [document for document, count in moved.items() if count])
     return BuildReport(
         documents=len(results),
         passages=sum(r.passages for r in results),
         changed_documents=tuple(r.document for r in results if not r.unchanged),
         labels=len(records),
-        moved_labels=moved,
+        moved_labels=sum(moved.values()),
         needs_review=count_needs_review(db),
     )
 

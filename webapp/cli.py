@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -27,9 +26,7 @@ def main(ctx: click.Context, corpus: Path | None) -> None:
 
     Example: counterpoint --corpus ~/my-corpus run
     """
-    if corpus is not None:
-        os.environ["COUNTERPOINT_CORPUS"] = str(corpus.resolve())
-    ctx.obj = create_app()
+    ctx.obj = create_app(corpus=corpus)
 
 
 def _build(app) -> None:

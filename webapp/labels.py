@@ -54,31 +54,48 @@ def reanchor(db, document: str) -> int:
     """Move labels whose text now sits at another position of the same document.
 
     A paragraph inserted above a labelled one shifts positions; the label follows its text
-    when that text occurs exactly once in the document. Returns how many labels moved.
+    when that text occurs exactly once in the document and no label that stays put already
+    holds the new place. Returns how many labels moved.
     """
-    moved = 0
-    stray = db.query(
-        """SELECT l.rowid AS rowid, l.position, l.text_hash, l.topic, l.annotator FROM labels l
-        LEFT JOIN passages p ON p.document = l.document AND p.position = l.position
-        WHERE l.document = ? AND (p.id IS NULL OR p.text_hash != l.text_hash)""",
-        [document],
-    )
     with db.atomic():
-        for label in list(stray):
-            homes = db.execute(
-                "SELECT position FROM passages WHERE document = ? AND text_hash = ?",
-                [document, label["text_hash"]],
-            ).fetchall()
-            if len(homes) != 1:
-                continue
-            taken = db.execute(
-                "SELECT 1 FROM labels WHERE document = ? AND position = ? AND topic = ? AND annotator = ?",
-                [document, homes[0][0], label["topic"], label["annotator"]],
-            ).fetchone()
-            if not taken:
-                db.execute("UPDATE labels SET position = ? WHERE rowid = ?", [homes[0][0], label["rowid"]])
-                moved += 1
-    return moved
+        moves = _planned_moves(db, document)
+        # Park moving labels at negative positions first so that moves into each other's
+        # old places (every label shifting down by one) never collide on the primary key.
+        for rowid, position in moves.items():
+            db.execute("UPDATE labels SET position = ? WHERE rowid = ?", [-1 - position, rowid])
+        if moves:
+            db.execute("UPDATE labels SET position = -1 - position WHERE document = ? AND position < 0", [document])
+    return len(moves)
+
+
+def _planned_moves(db, document: str) -> dict[int, int]:
+    homes: dict[str, list[int]] = {}
+    for position, digest in db.execute(
+        "SELECT position, text_hash FROM passages WHERE document = ?", [document]
+    ):
+        homes.setdefault(digest, []).append(position)
+    rows = list(
+        db.query(
+            """SELECT l.rowid AS rowid, l.position, l.topic, l.annotator, l.text_hash,
+            (p.id IS NULL OR p.text_hash != l.text_hash) AS stray
+            FROM labels l LEFT JOIN passages p ON p.document = l.document AND p.position = l.position
+            WHERE l.document = ?""",
+            [document],
+        )
+    )
+    moves = {
+        r["rowid"]: homes[r["text_hash"]][0]
+        for r in rows
+        if r["stray"] and len(homes.get(r["text_hash"], [])) == 1
+    }
+    staying = {(r["position"], r["topic"], r["annotator"]) for r in rows if r["rowid"] not in moves}
+    targets: dict[tuple, list[int]] = {}
+    for r in rows:
+        if r["rowid"] in moves:
+            targets.setdefault((moves[r["rowid"]], r["topic"], r["annotator"]), []).append(r["rowid"])
+    return {
+        rowids[0]: key[0] for key, rowids in targets.items() if len(rowids) == 1 and key not in staying
+    }
 
 
 def records(db, document: str | None = None) -> list[LabelRecord]:

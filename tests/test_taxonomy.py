@@ -1,0 +1,68 @@
+"""Topics and stances come from the corpus's taxonomy file, with clear errors when it is wrong."""
+
+from pathlib import Path
+
+import re
+
+import pytest
+
+from webapp import taxonomy
+from webapp.taxonomy import TaxonomyError
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_the_seed_taxonomy_defines_the_four_topics_with_their_target_propositions():
+    tax = taxonomy.load(REPO / "labels" / "taxonomy.toml")
+    assert tax.ids == ("recognition", "deportation", "womens_rights", "security")
+    deportation = tax.get("deportation")
+    assert deportation.target == "Returning or expelling Afghans to Afghanistan is justified."
+    assert [deportation.label(s) for s in taxonomy.STANCES] == ["Supports returns", "Neutral", "Opposes returns"]
+
+
+def test_another_corpus_brings_its_own_topics(tmp_path):
+    path = tmp_path / "taxonomy.toml"
+    path.write_text('[[topics]]\nid = "tariffs"\nname = "Tariffs"\ntarget = "Tariffs protect jobs."\n')
+    tax = taxonomy.load(path)
+    assert tax.ids == ("tariffs",)
+    assert tax.get("tariffs").label("favour") == "Favour"
+
+
+def test_topics_round_trip_through_the_database(memory_db):
+    tax = taxonomy.load(REPO / "labels" / "taxonomy.toml")
+    taxonomy.sync(memory_db, tax)
+    assert taxonomy.from_db(memory_db) == tax
+    smaller = taxonomy.Taxonomy(tax.topics[:2])
+    taxonomy.sync(memory_db, smaller)
+    assert taxonomy.from_db(memory_db).ids == ("recognition", "deportation")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "needs at least one [[topics]] table"),
+        ("topics = 3", "needs at least one [[topics]] table"),
+        ("[[topics]]\nname = 'X'\ntarget = 'Y'", "id None must be lowercase"),
+        ("[[topics]]\nid = 'Bad Id'\nname = 'X'\ntarget = 'Y'", "id 'Bad Id' must be lowercase"),
+        ("[[topics]]\nid = 'x'\ntarget = 'Y'", "topic 'x': missing 'name'"),
+        ("[[topics]]\nid = 'x'\nname = 'X'", "topic 'x': missing 'target'"),
+        ("[[topics]]\nid = 'x'\nname = 'X'\ntarget = 'Y'\nkey = 'ab'", "key must be a single character"),
+        ("[[topics]]\nid = 'x'\nname = 'X'\ntarget = 'Y'\nlabels = { pro = 'P' }", "unknown stance 'pro'"),
+        ("[[topics]]\nid = 'x'\nname = 'X'\ntarget = 'Y'\n[[topics]]\nid = 'x'\nname = 'Z'\ntarget = 'W'",
+         "duplicate topic id 'x'"),
+        ("[[topics]\nid = 'x'", "not valid TOML"),
+    ],
+)
+def test_a_broken_taxonomy_says_what_is_wrong(tmp_path, content, message):
+    path = tmp_path / "taxonomy.toml"
+    path.write_text(content)
+    with pytest.raises(TaxonomyError, match=re.escape(message)):
+        taxonomy.load(path)
+
+
+def test_a_missing_or_non_utf8_taxonomy_is_reported(tmp_path):
+    with pytest.raises(TaxonomyError, match="no taxonomy file"):
+        taxonomy.load(tmp_path / "taxonomy.toml")
+    (tmp_path / "taxonomy.toml").write_bytes(b"name = '\xff'")
+    with pytest.raises(TaxonomyError, match="not UTF-8"):
+        taxonomy.load(tmp_path / "taxonomy.toml")
