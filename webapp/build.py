@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import corpus, labels, taxonomy
+from . import corpus, labels, links, taxonomy
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,12 @@ def build(db, seeds_dir: Path, labels_dir: Path) -> BuildReport:
     """
     tax = taxonomy.load(labels_dir / "taxonomy.toml")
     records = labels.read_folder(labels_dir, tax.ids)
+    link_records = links.read_file(labels_dir)
     with db.atomic():
         taxonomy.sync(db, tax)
         results = corpus.import_folder(db, seeds_dir) if seeds_dir.is_dir() else []
         labels.store(db, records)
+        links.store(db, link_records)
         moved = {r.document: labels.reanchor(db, r.document) for r in results}
     labels.export(db, labels_dir, [document for document, count in moved.items() if count])
     return BuildReport(
