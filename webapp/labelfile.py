@@ -112,7 +112,8 @@ def read_file(path: Path, topics: tuple[str, ...] | None = None) -> list[LabelRe
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise LabelFileError([f"{path.name}: not UTF-8 (byte {exc.start}: {exc.reason})"]) from None
-    return parse_lines(text.splitlines(), path.name, topics)
+    # split("\n"), not splitlines(): JSON leaves U+2028 and U+2029 unescaped inside strings.
+    return parse_lines(text.split("\n"), path.name, topics)
 
 
 def atomic_write(path: Path, content: str) -> None:

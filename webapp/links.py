@@ -175,7 +175,7 @@ def read_file(labels_dir: Path) -> list[LinkRecord]:
     if not path.exists():
         return []
     items, problems = [], []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
         if not line.strip():
             continue
         try:

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, render_template
 from . import taxonomy
 from .db import get_db
 from .documents import passage_labels
+from .labelling import passage_extras
 
 bp = Blueprint("passages", __name__, url_prefix="/passages")
 
@@ -30,4 +31,5 @@ def show(passage_id: int):
         passage=passage,
         labels=passage_labels(db, passage["document"], passage["position"]).get(passage["position"], []),
         taxonomy=taxonomy.from_db(db),
+        **passage_extras(db, passage),
     )

@@ -1,0 +1,188 @@
+"""The labelling screens: the queue of passages to label, saving, undo, and a passage's history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+
+from . import auth, editing, labelqueue, taxonomy
+from .db import get_db
+from .documents import passage_labels
+from .fragments import render, wants_fragment
+
+bp = Blueprint("labelling", __name__)
+
+
+@bp.get("/label")
+@auth.login_required
+def queue():
+    """The next passage that needs the annotator's labels, or the one asked for."""
+    db = get_db()
+    document = request.args.get("document", "")
+    if document and not db["documents"].count_where("id = ?", [document]):
+        abort(404, f"There is no document “{document}”.")
+    passage_id = request.args.get("passage", type=int)
+    if passage_id is None:
+        found = labelqueue.next_passage(db, auth.current_annotator(), document, request.args.get("after", type=int))
+        passage_id = found["id"] if found else None
+    return _queue_page(passage_id, document)
+
+
+@bp.post("/label/<int:passage_id>")
+def save(passage_id: int):
+    """Save the annotator's labels on a passage, then show the next one (or the passage again)."""
+    db = get_db()
+    tax = taxonomy.from_db(db)
+    choices = [
+        editing.Choice(t.id, request.form[f"stance-{t.id}"], request.form.get(f"holder-{t.id}"))
+        for t in tax.topics
+        if request.form.get(f"stance-{t.id}")
+    ]
+    try:
+        choices = editing.check_choices(choices, tax.ids)
+        change = editing.save(db, passage_id, auth.current_annotator(), choices, request.form.get("note"))
+    except editing.EditError as exc:
+        abort(400, str(exc))
+    if change:
+        editing.write_files(db, Path(current_app.config["LABELS_DIR"]), [change.document])
+        flash(f"Saved passage {change.position}: {_describe(tax, change.after)}.")
+    else:
+        flash(f"Passage {_position(db, passage_id)} unchanged.")
+    return _after_write(passage_id, advance=True)
+
+
+@bp.post("/label/undo")
+def undo_last():
+    """Undo the annotator's latest save and show that passage again."""
+    db = get_db()
+    change = editing.last_undoable(db, auth.current_annotator())
+    if change is None:
+        flash("Nothing to undo.")
+        return _after_write(request.form.get("passage", type=int), advance=False)
+    return _undo(change.id)
+
+
+@bp.post("/label/changes/<int:change_id>/undo")
+def undo(change_id: int):
+    """Undo one recorded change, if the labels have not changed since."""
+    return _undo(change_id)
+
+
+def _undo(change_id: int):
+    db = get_db()
+    try:
+        change = editing.undo(db, change_id, auth.current_annotator())
+    except editing.EditError as exc:
+        flash(str(exc))
+        original = editing.get_change(db, change_id)
+        passage_id = _passage_id(db, original.document, original.position) if original else None
+        return _after_write(passage_id or request.form.get("passage", type=int), advance=False)
+    editing.write_files(db, Path(current_app.config["LABELS_DIR"]), [change.document])
+    tax = taxonomy.from_db(db)
+    flash(f"Undone: passage {change.position} is back to {_describe(tax, change.after)}.")
+    return _after_write(_passage_id(db, change.document, change.position), advance=False)
+
+
+def _after_write(passage_id: int | None, advance: bool):
+    """The re-rendered component for htmx, else a redirect to the page that shows it."""
+    document = request.form.get("document", "")
+    if request.form.get("then") == "passage" and passage_id is not None:
+        if wants_fragment():
+            return render("passages/show.html", "editing", **passage_context(passage_id))
+        return redirect(url_for("passages.show", passage_id=passage_id), 303)
+    key = "after" if advance else "passage"
+    target = url_for("labelling.queue", document=document or None, **({key: passage_id} if passage_id else {}))
+    if not wants_fragment():
+        return redirect(target, 303)
+    if advance:
+        found = labelqueue.next_passage(get_db(), auth.current_annotator(), document, passage_id)
+        passage_id = found["id"] if found else None
+    return _queue_page(passage_id, document), {"HX-Push-Url": target}
+
+
+def _queue_page(passage_id: int | None, document: str):
+    db = get_db()
+    annotator = auth.current_annotator()
+    passage = _get_passage(db, passage_id) if passage_id else None
+    context = editor_context(db, passage, annotator) if passage else {}
+    progress = labelqueue.progress(db, annotator)
+    tax = taxonomy.from_db(db)
+    return render(
+        "labelling/queue.html",
+        "labeller",
+        document=document,
+        documents=progress,
+        progress=progress if not document else [d for d in progress if d["document"] == document],
+        passage=passage,
+        undoable=editing.last_undoable(db, annotator),
+        taxonomy=tax,
+        **{"keys": labelqueue.key_map(tax), **context},
+    )
+
+
+def editor_context(db, passage: dict, annotator: str | None) -> dict:
+    """What the label widget needs to show a passage for an annotator."""
+    tax = taxonomy.from_db(db)
+    rows = editing.state(db, passage["document"], passage["position"], annotator) if annotator else []
+    before, after = labelqueue.neighbours(db, passage["document"], passage["position"])
+    return {
+        "rows": labelqueue.form_rows(tax, rows, passage["text"]),
+        "reviewed": any(r["topic"] == "" and r["text"] == passage["text"] for r in rows),
+        "stale": any(r["text"] != passage["text"] for r in rows),
+        "before": before,
+        "after": after,
+        "holders": labelqueue.holders(db),
+        "keys": labelqueue.key_map(tax),
+        "stances": taxonomy.STANCES,
+    }
+
+
+def passage_extras(db, passage: dict) -> dict:
+    """What the passage page adds for labelling: the widget, the history and what can be undone."""
+    annotator = auth.current_annotator()
+    history = editing.history(db, passage["document"], passage["position"])
+    current = editing.state(db, passage["document"], passage["position"], annotator) if annotator else []
+    mine = next((c for c in history if c.annotator == annotator), None)
+    return {
+        **editor_context(db, passage, annotator),
+        "history": history,
+        "undoable_id": mine.id if mine and mine.after == current else None,
+    }
+
+
+def passage_context(passage_id: int) -> dict:
+    """Everything the passage page shows, for re-rendering its editing block."""
+    db = get_db()
+    passage = _get_passage(db, passage_id)
+    labels = passage_labels(db, passage["document"], passage["position"]).get(passage["position"], [])
+    return {"passage": passage, "labels": labels, "taxonomy": taxonomy.from_db(db), **passage_extras(db, passage)}
+
+
+def _get_passage(db, passage_id: int) -> dict:
+    passage = labelqueue.passage(db, passage_id)
+    if passage is None:
+        abort(404, f"There is no passage number {passage_id}.")
+    return passage
+
+
+def _describe(tax, rows: list[dict]) -> str:
+    if not rows:
+        return "no labels"
+    if all(r["topic"] == "" for r in rows):
+        return "no topic applies"
+    return "; ".join(
+        f"{t.name if (t := tax.get(r['topic'])) else r['topic']}: "
+        f"{t.label(r['stance']) if t else r['stance']}" + (f" ({r['holder']})" if r["holder"] else "")
+        for r in rows
+    )
+
+
+def _position(db, passage_id: int) -> int | None:
+    row = db.execute("SELECT position FROM passages WHERE id = ?", [passage_id]).fetchone()
+    return row[0] if row else None
+
+
+def _passage_id(db, document: str, position: int) -> int | None:
+    row = db.execute("SELECT id FROM passages WHERE document = ? AND position = ?", [document, position]).fetchone()
+    return row[0] if row else None
