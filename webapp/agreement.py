@@ -6,10 +6,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
 
-import krippendorff
-import numpy as np
-from sklearn.metrics import cohen_kappa_score
-
 from . import editing
 from .comparison import ADJUDICATOR
 
@@ -83,6 +79,9 @@ def cohen_kappa(first: list[str], second: list[str]) -> Figure:
     if len(set(first) | set(second)) < 2:
         # Chance agreement is then certain and kappa is 0/0: perfect agreement on no variation.
         return Figure(None, items, f"not enough data: every label is “{first[0]}”")
+    # Imported here: scikit-learn takes seconds to import, and starting the app must not wait.
+    from sklearn.metrics import cohen_kappa_score
+
     return Figure(float(cohen_kappa_score(first, second)), items)
 
 
@@ -95,6 +94,9 @@ def krippendorff_alpha(units: list[list[str]]) -> Figure:
     if len(values) < 2:
         return Figure(None, len(pairable), f"not enough data: every label is “{values[0]}”")
     # Nominal alpha depends only on how often each value occurs per unit, not on who gave it.
+    import krippendorff
+    import numpy as np
+
     counts = np.array([[unit.count(value) for value in values] for unit in pairable])
     alpha = krippendorff.alpha(value_counts=counts, level_of_measurement="nominal")
     return Figure(float(alpha), len(pairable))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
-from . import comparison, taxonomy
+from . import comparison, links, taxonomy
 from .db import get_db
 from .fragments import render
+from .relating import LINK_NOUNS
 
 bp = Blueprint("compare", __name__)
 
@@ -45,4 +46,6 @@ def topic(topic_id: str):
         per_source=per_source,
         choices=comparison.filter_choices(db, topic.id),
         stances=taxonomy.STANCES,
+        link_counts=links.relation_counts(db, [c.id for c in cards]),
+        link_nouns=LINK_NOUNS,
     )

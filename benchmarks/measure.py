@@ -1,0 +1,135 @@
+"""Small measuring tools for the benchmarks: timing, percentiles, RSS, a served app, wrk."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) by nearest rank."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(q / 100 * len(ordered)) - 1))]
+
+
+def summary_ms(seconds: list[float]) -> str:
+    """Median and p95 of timings, in milliseconds."""
+    return f"median {statistics.median(seconds) * 1000:.1f} ms, p95 {percentile(seconds, 95) * 1000:.1f} ms"
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of one process in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def children(pid: int) -> list[int]:
+    """Direct child processes of `pid` (gunicorn's workers)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+@contextmanager
+def served(corpus: Path, workers: int = 2):
+    """Run `counterpoint serve` on a free loopback port; yields (base URL, process, start time)."""
+    port = free_port()
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [str(BIN / "counterpoint"), "--corpus", str(corpus), "serve", "--port", str(port), "--workers", str(workers)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base, proc)
+        yield base, proc, started
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def wait_until_up(base: str, proc: subprocess.Popen, limit: float = 120) -> None:
+    """Poll the home page until it answers 200, failing if the server dies or takes too long."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stderr.read().decode(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(base + "/", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.02)
+    raise RuntimeError("server did not answer in time")
+
+
+class Client:
+    """A cookie-keeping HTTP client that knows the app's CSRF token."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.token = ""
+
+    def get(self, path: str) -> tuple[int, str, float]:
+        """GET a path; returns status, body and seconds taken."""
+        started = time.perf_counter()
+        with self.opener.open(self.base + path, timeout=30) as response:
+            body = response.read().decode("utf-8")
+        found = re.search(r'name="csrf-token" content="([^"]+)"', body)
+        if found:
+            self.token = found.group(1)
+        return response.status, body, time.perf_counter() - started
+
+    def post(self, path: str, fields: list[tuple[str, str]], headers: dict | None = None) -> tuple[int, float]:
+        """POST a form with the CSRF token; returns status and seconds taken."""
+        data = urllib.parse.urlencode([("csrf_token", self.token), *fields]).encode()
+        request = urllib.request.Request(self.base + path, data=data, headers=headers or {})
+        started = time.perf_counter()
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                response.read()
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        return status, time.perf_counter() - started
+
+
+def wrk(url: str, seconds: int = 30, connections: int = 16, threads: int = 2) -> dict[str, float]:
+    """Run wrk against a loopback URL; returns requests/s and error counts."""
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    p99 = re.search(r"99%\s+([\d.]+)(\w+)", out)
+    return {
+        "rps": rps,
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": sum(int(g) for g in errors.groups()) if errors else 0,
+        "p99": f"{p99.group(1)} {p99.group(2)}" if p99 else "?",
+    }
