@@ -6,10 +6,9 @@ import time
 
 import pytest
 from bs4 import BeautifulSoup
-from flask import Flask
 
 from conftest import corpus_config
-from webapp import auth, create_app
+from webapp import auth, create_app, serving
 from webapp.build import build
 from webapp.cli import main
 from webapp.db import connect
@@ -215,17 +214,17 @@ def test_cli_manages_annotators(cli):
 
 
 def test_serve_shared_without_secret_key_says_how_to_set_one(cli, monkeypatch):
-    monkeypatch.setattr(Flask, "run", lambda *a, **kw: pytest.fail("must not serve"))
+    monkeypatch.setattr(serving, "serve", lambda *a, **kw: pytest.fail("must not serve"))
     result = cli("serve", "--shared")
     assert result.exit_code == 1 and "COUNTERPOINT_SECRET_KEY" in result.output
 
 
 def test_serve_runs_the_app_on_loopback_by_default(cli, monkeypatch):
     calls = []
-    monkeypatch.setattr(Flask, "run", lambda app, **kw: calls.append((app.config["SHARED"], kw)))
+    monkeypatch.setattr(
+        serving, "serve", lambda app, host, port, workers: calls.append((app.config["SHARED"], host, port, workers))
+    )
     assert cli("serve").exit_code == 0
     monkeypatch.setenv("COUNTERPOINT_SECRET_KEY", "k" * 32)
-    assert cli("serve", "--shared", "--port", "5123").exit_code == 0
-    assert [(shared, kw["host"], kw["port"]) for shared, kw in calls] == [
-        (False, "127.0.0.1", 5000), (True, "127.0.0.1", 5123)
-    ]
+    assert cli("serve", "--shared", "--port", "5123", "--workers", "3").exit_code == 0
+    assert calls == [(False, "127.0.0.1", 5000, 2), (True, "127.0.0.1", 5123, 3)]

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
-from . import create_app, labels
+from . import auth, corpus, create_app, editing, exchange, formats, importing, labelimport, labels, serving, splitting, taxonomy
+from .auth import AuthError, SharedModeError
 from .build import build
 from .corpus import CorpusError
 from .db import connect
-from .labelfile import LabelFileError
+from .labelfile import LabelFileError, atomic_write
 from .taxonomy import TaxonomyError
 
 
@@ -100,3 +102,297 @@ def export_command(app) -> None:
     finally:
         db.close()
     click.echo(f"Wrote {len(written)} label files to {Path(app.config['LABELS_DIR']) / labels.PASSAGES_FOLDER}.")
+
+
+@labels_group.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def import_command(app, files: tuple[Path, ...]) -> None:
+    """Load label files into the database: every record, or none if any is wrong.
+
+    Each record is checked (topic, stance, passage exists, passage text unchanged) and every
+    problem is listed with its line. Each passage and annotator in the files then gets exactly
+    the labels the files give it; changes go into the history and into labels/passages/.
+
+    Example: counterpoint labels import ~/Downloads/alice.jsonl
+    """
+    db = connect(app.config["DATABASE"])
+    try:
+        topics = taxonomy.from_db(db).ids
+        if not topics:
+            raise click.ClickException("the database has no topics yet; run `counterpoint load` first")
+        changes = labelimport.import_files(db, list(files), topics)
+        editing.write_files(db, Path(app.config["LABELS_DIR"]), {c.document for c in changes})
+    except LabelFileError as exc:
+        raise click.ClickException(
+            "nothing was imported; fix these and run it again:\n  " + "\n  ".join(exc.problems)
+        ) from None
+    finally:
+        db.close()
+    click.echo(f"Imported {len(files)} file(s): labels changed on {len(changes)} passage(s).")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (default: config WORKERS, 2).")
+@click.option("--shared", is_flag=True, help="Several annotators: each signs in to write (needs a secret key).")
+@click.pass_obj
+def serve_command(app, host: str, port: int, workers: int | None, shared: bool) -> None:
+    """Serve the corpus with gunicorn, for a team or a long-running install.
+
+    The database is loaded from seeds/ and labels/ first when it is empty; otherwise it is
+    served as it is (run `counterpoint load` after editing files by hand). Without --shared,
+    labels are saved as the configured ANNOTATOR and nobody signs in. With --shared, writes
+    need an annotator account (see `counterpoint annotators`), and the app refuses to start
+    without an explicit COUNTERPOINT_SECRET_KEY.
+
+    Example: COUNTERPOINT_SECRET_KEY=... counterpoint serve --shared --workers 4
+    """
+    if shared and not app.config["SHARED"]:
+        try:
+            app = create_app({"SHARED": True}, corpus=Path(app.config["CORPUS"]))
+        except SharedModeError as exc:
+            raise click.ClickException(str(exc)) from None
+    if _is_empty(app):
+        _build(app)
+    workers = workers or int(app.config["WORKERS"])
+    mode = "shared: annotators sign in" if app.config["SHARED"] else f"local: labelling as {app.config['ANNOTATOR']}"
+    click.echo(f"Serving {app.config['DATABASE']} on http://{host}:{port}/ with {workers} workers ({mode}).")
+    serving.serve(app, host, port, workers)
+
+
+def _is_empty(app) -> bool:
+    db = connect(app.config["DATABASE"])
+    try:
+        return db["documents"].count == 0
+    finally:
+        db.close()
+
+
+@main.group("annotators")
+def annotators_group() -> None:
+    """Manage the annotator accounts used in shared mode.
+
+    Example: counterpoint annotators add alice
+    """
+
+
+@annotators_group.command("add")
+@click.argument("name")
+@click.password_option(help="The password (asked for when not given).")
+@click.pass_obj
+def annotators_add(app, name: str, password: str) -> None:
+    """Create an annotator account; the password is stored hashed.
+
+    Example: counterpoint annotators add alice
+    """
+    db = connect(app.config["DATABASE"])
+    try:
+        auth.add_annotator(db, name, password)
+    except AuthError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        db.close()
+    click.echo(f"Added annotator {name}.")
+
+
+@annotators_group.command("remove")
+@click.argument("name")
+@click.pass_obj
+def annotators_remove(app, name: str) -> None:
+    """Delete an annotator account; their labels and history stay.
+
+    Example: counterpoint annotators remove alice
+    """
+    db = connect(app.config["DATABASE"])
+    try:
+        removed = auth.remove_annotator(db, name)
+    finally:
+        db.close()
+    if not removed:
+        raise click.ClickException(f"there is no annotator called {name}")
+    click.echo(f"Removed annotator {name}.")
+
+
+@annotators_group.command("list")
+@click.pass_obj
+def annotators_list(app) -> None:
+    """List annotator accounts with when each was added.
+
+    Example: counterpoint annotators list
+    """
+    db = connect(app.config["DATABASE"])
+    try:
+        rows = auth.annotators(db)
+    finally:
+        db.close()
+    if not rows:
+        click.echo("No annotator accounts yet; add one with `counterpoint annotators add NAME`.")
+    for row in rows:
+        click.echo(f"{row['name']}\t{row['created']}")
+
+
+@main.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--jsonl", is_flag=True, help="FILES hold pre-split passages, one JSON object per line.")
+@click.option("--add-topics", is_flag=True, help="With --jsonl: add topics the taxonomy lacks to labels/taxonomy.toml.")
+@click.option("--annotator", help="Who made labels that name no annotator (default: the ANNOTATOR setting).")
+@click.option("--name", help="Document name to save one text file under (default: from its file name).")
+@click.option("--title", help="Title of the document(s).")
+@click.option("--author", help="Author of the document(s).")
+@click.option("--outlet", help="Outlet: newspaper, site or publisher.")
+@click.option("--date", help="Publication date: 2024-03-09, 2024-03 or 2024.")
+@click.option("--kind", help="Kind of document: op-ed, news report, interview...")
+@click.option("--url", help="URL of the original.")
+@click.pass_obj
+def import_documents_command(app, files: tuple[Path, ...], jsonl: bool, add_topics: bool, annotator: str | None,
+                             name: str | None, **options: str | None) -> None:
+    """Add documents to seeds/ and the database: text, Markdown or HTML files, or pre-split JSONL.
+
+    A text file's metadata comes from the options, else from a sidecar FILE.toml beside it
+    (title = "...", outlet = "...", as in seeds/sources.toml), else from what an HTML page
+    declares. With --jsonl each line is {"document", "text", "title"?, "outlet"?, "date"?,
+    "labels"?: [{"topic", "stance", "holder"?, "annotator"?, "topic_target"?}]}: passages are
+    kept exactly as given, and labels are stored like hand labels. Nothing changes if any input
+    is bad, and importing the same file again changes nothing.
+
+    Example: counterpoint import article.html --outlet "Le Soir" --date 2024-01-28
+    """
+    if name and (jsonl or len(files) > 1):
+        raise click.UsageError("--name works with one text file only")
+    db = connect(app.config["DATABASE"])
+    try:
+        if jsonl:
+            _import_jsonl(app, db, files, add_topics, annotator or app.config["ANNOTATOR"])
+        else:
+            _import_texts(app, db, files, {k: v for k, v in options.items() if v}, name)
+    except importing.BadInput as exc:
+        raise click.ClickException("nothing was imported:\n  " + "\n  ".join(exc.problems)) from None
+    except (TaxonomyError, CorpusError) as exc:
+        raise click.ClickException(f"nothing was imported: {exc}") from None
+    finally:
+        db.close()
+
+
+def _import_texts(app, db, files: tuple[Path, ...], options: dict[str, str], name: str | None) -> None:
+    """Check every file first, so that one bad file stops the import before anything is written."""
+    limit = app.config.get("MAX_CONTENT_LENGTH")
+    with click.progressbar(files, label="Reading", show_pos=True) as bar:
+        prepared = [importing.read_text_file(path, options, limit, name) for path in bar]
+    names = [p.name for p in prepared]
+    if len(set(names)) < len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise importing.BadInput(f"Two files would both be saved as {twice[0]}; import them one at a time with --name.")
+    seeds = Path(app.config["SEEDS_DIR"])
+    for p in prepared:
+        importing.choose_name(db, seeds, p.name, splitting.normalise(p.text), corpus.format_sidecar(p.name, p.metadata), False)
+    with click.progressbar(prepared, label="Importing", show_pos=True) as bar:
+        saved = [importing.save_text(db, seeds, p.name, p.text, p.metadata) for p in bar]
+    for s in saved:
+        state = "unchanged" if s.result.unchanged else f"{s.result.passages} passages"
+        click.echo(f"seeds/{s.name}: {state}")
+
+
+def _import_jsonl(app, db, files: tuple[Path, ...], add_topics: bool, annotator: str) -> None:
+    """Parse every file first; each file is then saved in one transaction."""
+    labels_dir = Path(app.config["LABELS_DIR"])
+    topics = taxonomy.load(labels_dir / "taxonomy.toml").ids
+    updated = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    batches = []
+    for path in files:
+        text = importing.decode(path.read_bytes(), path.name)
+        lines = text.splitlines()
+        with click.progressbar(length=len(lines), label=f"Reading {path.name}") as bar:
+            try:
+                batches.append(importing.parse_jsonl(_counted(lines, bar), topics, annotator, updated, add_topics))
+            except importing.BadInput as exc:
+                raise importing.BadInput(str(exc), [f"{path.name} {p}" for p in exc.problems]) from None
+        topics = topics + tuple(batches[-1].new_topics)
+    for path, batch in zip(files, batches):
+        saved = importing.save_batch(db, Path(app.config["SEEDS_DIR"]), labels_dir, batch, path.name)
+        changed = [r for r in saved.results if not r.unchanged]
+        click.echo(
+            f"{path.name}: {len(saved.results)} documents ({len(changed)} new or changed),"
+            f" {sum(r.passages for r in saved.results)} passages, {saved.labels} labels stored,"
+            f" in seeds/{saved.seed_file}."
+        )
+        if saved.topics:
+            click.echo(f"Added topics to labels/taxonomy.toml: {', '.join(saved.topics)}. Check their targets.")
+
+
+def _counted(lines: list[str], bar, step: int = 1000):
+    """Yield lines, moving the progress bar in steps so that drawing it costs nothing."""
+    for number, line in enumerate(lines, start=1):
+        if number % step == 0:
+            bar.update(step)
+        yield line
+    bar.update(len(lines) % step)
+
+
+EXPORT_FORMATS = [*formats.FORMATS, "labelstudio-config"]
+
+
+@main.command("export")
+@click.option("--format", "format_name", type=click.Choice(EXPORT_FORMATS), default="csv", show_default=True,
+              help="csv: one row per label; labelstudio, doccano, prodigy: files those tools import; "
+                   "labelstudio-config: the Label Studio labeling interface for the labelstudio file.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: standard output).")
+@click.pass_obj
+def export_labels_command(app, format_name: str, output: Path | None) -> None:
+    """Export every current label of a content passage, for spreadsheets or annotation tools.
+
+    Example: counterpoint export --format labelstudio --output tasks.json
+    """
+    db = connect(app.config["DATABASE"])
+    try:
+        tax = taxonomy.from_db(db)
+        if format_name == "labelstudio-config":
+            text = formats.labelstudio_config(tax)
+        else:
+            text = formats.FORMATS[format_name].export(exchange.label_rows(db), tax)
+    finally:
+        db.close()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        atomic_write(output, text)
+        click.echo(f"Wrote {output}.", err=True)
+
+
+@main.command("import-labels")
+@click.option("--format", "format_name", type=click.Choice(list(formats.FORMATS)), required=True,
+              help="The format of FILE, as `counterpoint export` writes it.")
+@click.option("--annotator", help="Whose labels these are when the file does not say (default: ANNOTATOR).")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def import_labels_command(app, format_name: str, annotator: str | None, file: Path) -> None:
+    """Import labels from CSV, Label Studio, doccano or Prodigy: all of them, or none if any is wrong.
+
+    Each passage is found by its document and position (or, failing those, by its exact text),
+    and each passage and annotator in the file gets exactly the labels the file gives it.
+    Problems are listed with their line or task number; changes go into the history and into
+    labels/passages/.
+
+    Example: counterpoint import-labels --format labelstudio ~/Downloads/project-1-at-2026.json
+    """
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{file.name}: not UTF-8 (byte {exc.start}: {exc.reason})") from None
+    db = connect(app.config["DATABASE"])
+    try:
+        tax = taxonomy.from_db(db)
+        if not tax.topics:
+            raise click.ClickException("the database has no topics yet; run `counterpoint load` first")
+        items = formats.FORMATS[format_name].parse(text, tax, annotator or app.config["ANNOTATOR"])
+        changes = exchange.import_items(db, items, f"Imported from {file.name}")
+        editing.write_files(db, Path(app.config["LABELS_DIR"]), {c.document for c in changes})
+    except exchange.ExchangeError as exc:
+        raise click.ClickException(
+            f"nothing was imported from {file.name}; fix these and run it again:\n  " + "\n  ".join(exc.problems)
+        ) from None
+    finally:
+        db.close()
+    click.echo(f"Imported {len(items)} annotations from {file.name}: labels changed on {len(changes)} of them.")

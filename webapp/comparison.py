@@ -8,13 +8,20 @@ from dataclasses import dataclass, field
 from .taxonomy import STANCES
 
 VIEWS = ("stance", "holder", "source")
+# A reserved annotator name: its labels on a passage are the adjudicated ones and replace
+# everyone else's there, so adjudications travel in the label files like any other label.
+ADJUDICATOR = "adjudicator"
 
-# Labels only count while the passage still has the text they were made on.
-_CURRENT_LABELS = """
+# Labels only count while the passage still has the text they were made on, and only the
+# adjudicator's count on a passage that has a current adjudication.
+_CURRENT_LABELS = f"""
     FROM passages p
     JOIN labels l ON l.document = p.document AND l.position = p.position AND l.text_hash = p.text_hash
     JOIN documents d ON d.id = p.document
     WHERE p.kind = 'content'
+    AND (l.annotator = '{ADJUDICATOR}' OR NOT EXISTS (
+        SELECT 1 FROM labels a WHERE a.document = p.document AND a.position = p.position
+        AND a.annotator = '{ADJUDICATOR}' AND a.text_hash = p.text_hash))
 """
 
 
@@ -130,6 +137,31 @@ def _votes(db, where: str, params: list) -> dict[tuple[int, str], list[str]]:
     ):
         votes[(pid, topic)].append(stance)
     return votes
+
+
+def passage_stances(db, passage_ids) -> dict[int, dict[str, str]]:
+    """The consensus stance of each given passage on each of its topics."""
+    ids = list(passage_ids)
+    if not ids:
+        return {}
+    stances: dict[int, dict[str, str]] = defaultdict(dict)
+    votes = _votes(db, f"AND p.id IN ({', '.join('?' for _ in ids)})", ids)
+    for (pid, topic), stance_votes in votes.items():
+        stances[pid][topic] = _consensus(stance_votes)[0]
+    return stances
+
+
+def passages_with_stances(db, wanted: set[tuple[str, str]]) -> set[int]:
+    """Passages that some current label gives one of the wanted (topic, stance) pairs."""
+    if not wanted:
+        return set()
+    pairs = sorted(wanted)
+    values = ", ".join("(?, ?)" for _ in pairs)
+    rows = db.execute(
+        f"SELECT DISTINCT p.id {_CURRENT_LABELS} AND (l.topic, l.stance) IN (VALUES {values})",
+        [v for pair in pairs for v in pair],
+    )
+    return {pid for (pid,) in rows}
 
 
 def _consensus(votes) -> tuple[str, bool]:

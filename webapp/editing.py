@@ -24,6 +24,18 @@ class EditError(ValueError):
     """A label change that cannot be made; the message says why, for the annotator."""
 
 
+class LabelFilesError(OSError):
+    """Labels were saved in the database but their file could not be written; says what to do."""
+
+    def __init__(self, path: Path, reason: str):
+        where = f"{path.parent.parent.name}/{path.parent.name}/{path.name}"
+        super().__init__(
+            f"Saved in the database but could not write {where}: {reason}; "
+            "run `counterpoint labels export` when fixed."
+        )
+        self.path, self.reason = path, reason
+
+
 @dataclass(frozen=True)
 class Choice:
     """One topic an annotator ticked for a passage, with the stance and whose view it is."""
@@ -171,6 +183,10 @@ def replace(db, document: str, position: int, annotator: str, after: list[dict],
         "undoes": undoes,
     }
     change_id = db["label_changes"].insert(change).last_pk
+    # Cleared by write_files once the file holds this change; see reconcile.py.
+    db.execute(
+        "INSERT OR REPLACE INTO label_files_pending (document, change) VALUES (?, ?)", [document, change_id]
+    )
     return Change(change_id, document, position, annotator, change["at"], before, after, note, undoes)
 
 
@@ -245,8 +261,22 @@ def write_files(db, labels_dir: Path, documents) -> None:
 
     The read happens inside the lock, so whichever process writes last has read the latest
     committed labels: a slower writer can never put back an older file.
+
+    Raises LabelFilesError when a file cannot be written (read-only folder, full disk): the
+    database keeps the change and marks the document pending, for `reconcile` to repair.
     """
     for document in sorted(set(documents)):
-        with document_lock(labels_dir, document):
-            labels.export(db, labels_dir, [document])
+        try:
+            with document_lock(labels_dir, document):
+                upto = db.execute(
+                    "SELECT change FROM label_files_pending WHERE document = ?", [document]
+                ).fetchone()
+                labels.export(db, labels_dir, [document])
+        except OSError as exc:
+            raise LabelFilesError(labels.label_file(labels_dir, document), exc.strerror or str(exc)) from exc
+        if upto:
+            # Only up to the change this export saw: a save committed meanwhile stays pending.
+            write(db, lambda: db.execute(
+                "DELETE FROM label_files_pending WHERE document = ? AND change <= ?", [document, upto[0]]
+            ))
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 
-from . import auth, editing, labelqueue, taxonomy
+from . import auth, editing, labelqueue, suggest, taxonomy
 from .db import get_db
 from .documents import passage_labels
 from .fragments import render, wants_fragment
 
 bp = Blueprint("labelling", __name__)
+QUEUE_ORDERS = {"document": "Document order", "uncertain": "Least certain first"}
 
 
 @bp.get("/label")
@@ -22,11 +23,26 @@ def queue():
     document = request.args.get("document", "")
     if document and not db["documents"].count_where("id = ?", [document]):
         abort(404, f"There is no document “{document}”.")
+    if request.args.get("order") in QUEUE_ORDERS:
+        session["queue_order"] = request.args["order"]
     passage_id = request.args.get("passage", type=int)
     if passage_id is None:
-        found = labelqueue.next_passage(db, auth.current_annotator(), document, request.args.get("after", type=int))
+        found = _next(db, document, request.args.get("after", type=int))
         passage_id = found["id"] if found else None
     return _queue_page(passage_id, document)
+
+
+def _next(db, document: str, after: int | None) -> dict | None:
+    """The next passage in the annotator's chosen order: document order, or least certain first."""
+    annotator = auth.current_annotator()
+    model = suggest.current_suggester(db, taxonomy.from_db(db).ids) if session.get("queue_order") == "uncertain" else None
+    if model is None:
+        return labelqueue.next_passage(db, annotator, document, after)
+    ranked = suggest.least_certain_first(model, labelqueue.needing(db, annotator, document))
+    ids = [p["id"] for p in ranked]
+    start = ids.index(after) + 1 if after in ids else 0
+    rest = ranked[start:] + ranked[:start]
+    return next((p for p in rest if p["id"] != after), None)
 
 
 @bp.post("/label/<int:passage_id>")
@@ -96,7 +112,7 @@ def _after_write(passage_id: int | None, advance: bool):
     if not wants_fragment():
         return redirect(target, 303)
     if advance:
-        found = labelqueue.next_passage(get_db(), auth.current_annotator(), document, passage_id)
+        found = _next(get_db(), document, passage_id)
         passage_id = found["id"] if found else None
     return _queue_page(passage_id, document), {"HX-Push-Url": target}
 
@@ -112,6 +128,8 @@ def _queue_page(passage_id: int | None, document: str):
         "labelling/queue.html",
         "labeller",
         document=document,
+        orders=QUEUE_ORDERS,
+        order=session.get("queue_order", "document"),
         documents=progress,
         progress=progress if not document else [d for d in progress if d["document"] == document],
         passage=passage,
@@ -127,7 +145,7 @@ def editor_context(db, passage: dict, annotator: str | None) -> dict:
     rows = editing.state(db, passage["document"], passage["position"], annotator) if annotator else []
     before, after = labelqueue.neighbours(db, passage["document"], passage["position"])
     return {
-        "rows": labelqueue.form_rows(tax, rows, passage["text"]),
+        "rows": labelqueue.form_rows(tax, rows, passage["text"], _suggestions(db, passage, tax, rows)),
         "reviewed": any(r["topic"] == "" and r["text"] == passage["text"] for r in rows),
         "stale": any(r["text"] != passage["text"] for r in rows),
         "before": before,
@@ -136,6 +154,14 @@ def editor_context(db, passage: dict, annotator: str | None) -> dict:
         "keys": labelqueue.key_map(tax),
         "stances": taxonomy.STANCES,
     }
+
+
+def _suggestions(db, passage: dict, tax, rows: list[dict]) -> dict:
+    """Model suggestions per topic for a passage the annotator has not labelled yet."""
+    if rows or passage["kind"] != "content" or not current_app.config.get("SUGGESTIONS", True):
+        return {}
+    model = suggest.current_suggester(db, tax.ids)
+    return {s.topic: s for s in model.suggest([passage["text"]])[0]} if model else {}
 
 
 def passage_extras(db, passage: dict) -> dict:

@@ -42,6 +42,18 @@ def next_passage(db, annotator: str, document: str = "", after: int | None = Non
     return rows[0] if rows else None
 
 
+def needing(db, annotator: str, document: str = "", limit: int = 5000) -> list[dict]:
+    """Passages needing the annotator's labels in document order (id, document, position, text)."""
+    scope, params = "", {"annotator": annotator, "limit": limit}
+    if document:
+        scope, params["document"] = " AND p.document = :document", document
+    return list(db.query(
+        f"SELECT p.id, p.document, p.position, p.text FROM passages p WHERE {_NEEDS}{scope}"
+        " ORDER BY p.document, p.position LIMIT :limit",
+        params,
+    ))
+
+
 def passage(db, passage_id: int) -> dict | None:
     """A passage with its document's title, author, outlet and date, or None."""
     rows = list(db.query(
@@ -96,10 +108,21 @@ def key_map(taxonomy: Taxonomy) -> dict[str, str]:
     return keys
 
 
-def form_rows(taxonomy: Taxonomy, rows: list[dict], text: str) -> list[dict]:
-    """Each topic with the stance and holder the annotator gave it on this text ('' if none)."""
+def form_rows(taxonomy: Taxonomy, rows: list[dict], text: str, suggested: dict | None = None) -> list[dict]:
+    """Each topic with the stance and holder the annotator gave it on this text ('' if none).
+
+    Where the annotator has no labels yet, a likely suggested topic pre-fills its stance and
+    says so; it becomes a label only when the annotator saves the form.
+    """
     current = {r["topic"]: r for r in rows if r["text"] == text and r["topic"]}
-    return [
-        {"topic": t, "stance": current.get(t.id, {}).get("stance") or "", "holder": current.get(t.id, {}).get("holder") or ""}
-        for t in taxonomy.topics
-    ]
+    out = []
+    for t in taxonomy.topics:
+        row = {"topic": t, "stance": current.get(t.id, {}).get("stance") or "",
+               "holder": current.get(t.id, {}).get("holder") or "", "suggested": None}
+        hint = (suggested or {}).get(t.id)
+        if hint is not None and not current:
+            row["suggested"] = hint
+            if hint.probability >= 0.5 and hint.stance:
+                row["stance"] = hint.stance
+        out.append(row)
+    return out

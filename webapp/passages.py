@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 
-from . import taxonomy
+from . import relating, taxonomy
 from .db import get_db
 from .documents import passage_labels
 from .labelling import passage_extras
@@ -32,4 +32,5 @@ def show(passage_id: int):
         labels=passage_labels(db, passage["document"], passage["position"]).get(passage["position"], []),
         taxonomy=taxonomy.from_db(db),
         **passage_extras(db, passage),
+        **relating.panel_context(db, passage, request.args.get("related", "all")),
     )

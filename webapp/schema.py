@@ -74,3 +74,83 @@ def m001_initial(db):
     )
     db["labels"].create_index(["topic", "stance"])
     db["labels"].create_index(["holder"])
+
+
+@migrations()
+def m002_label_history_and_annotators(db):
+    """Label change history, annotator accounts and failed-login records."""
+    # One row per save of one annotator's labels on one passage; `before` and `after` are JSON
+    # lists of that annotator's label rows, so undo can restore a passage exactly.
+    db["label_changes"].create(
+        {
+            "id": int,
+            "document": str,
+            "position": int,
+            "annotator": str,
+            "at": str,
+            "before": str,
+            "after": str,
+            "note": str,
+            "undoes": int,
+        },
+        pk="id",
+        not_null={"document", "position", "annotator", "at", "before", "after"},
+    )
+    db["label_changes"].create_index(["document", "position"])
+    db["label_changes"].create_index(["annotator", "id"])
+    db["annotators"].create(
+        {"name": str, "password_hash": str, "created": str},
+        pk="name",
+        not_null={"password_hash", "created"},
+    )
+    # Kept in the database, not in memory, so the limit holds across worker processes.
+    db["login_failures"].create({"username": str, "ip": str, "at": float}, not_null={"username", "ip", "at"})
+    db["login_failures"].create_index(["username", "ip", "at"])
+
+
+@migrations()
+def m040_links_and_passage_changes(db):
+    """Confirmed or dismissed links between passages, and a log of passage changes."""
+    # Links, like labels, are anchored on (document, position) with the texts they were made
+    # on, so they survive a rebuild and can be flagged when either text changes.
+    db["links"].create(
+        {
+            "source_document": str,
+            "source_position": int,
+            "target_document": str,
+            "target_position": int,
+            "annotator": str,
+            "relation": str,
+            "note": str,
+            "updated": str,
+            "source_text": str,
+            "target_text": str,
+        },
+        pk=("source_document", "source_position", "target_document", "target_position", "annotator"),
+        not_null={"relation", "updated", "source_text", "target_text"},
+    )
+    db["links"].create_index(["target_document", "target_position"])
+    # Every insert, update or delete of a passage appends its id here, whichever code path
+    # wrote it, so each process's similarity index can catch up incrementally.
+    db["passage_changes"].create({"seq": int, "passage_id": int}, pk="seq")
+    for event, ref in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+        db.execute(
+            f"CREATE TRIGGER passages_{event.lower()}_log AFTER {event} ON passages "
+            f"BEGIN INSERT INTO passage_changes (passage_id) VALUES ({ref}.id); END"
+        )
+
+
+@migrations()
+def m030_passages_fts(db):
+    """Full-text index of passage text, kept in step by triggers."""
+    # Porter stemming lets "deported" find "deportation"; diacritics are folded so "Kaboul"
+    # and "Kâboul" meet.
+    db["passages"].enable_fts(["text"], create_triggers=True, tokenize="porter unicode61 remove_diacritics 2")
+
+
+@migrations()
+def m050_label_files_pending(db):
+    """Documents whose label file may lag behind a committed label change."""
+    # Written in the same transaction as the change and cleared once the file is rewritten, so a
+    # crash or a full disk between the two leaves a record that `reconcile` can act on.
+    db["label_files_pending"].create({"document": str, "change": int}, pk="document", not_null={"change"})

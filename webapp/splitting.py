@@ -115,10 +115,17 @@ def _is_hard_wrapped(lines: list[str]) -> bool:
     return widest <= 120 and all(len(line) >= max(_MIN_WRAPPED_LINE, widest * 0.6) for line in body)
 
 
-def split(text: str) -> list[Passage]:
-    """Split a document into passages, each tagged with its kind."""
+def split(text: str, overrides: dict[int, str] | None = None) -> list[Passage]:
+    """Split a document into passages, each tagged with its kind.
+
+    `overrides` maps positions to kinds a person chose by hand; they win over the heuristics,
+    and positions past the end are ignored (the text they were made for has changed).
+    """
     paras = paragraphs(text)
     kinds = [classify(p, i, paras) for i, p in enumerate(paras)]
+    for position, kind in (overrides or {}).items():
+        if 0 <= position < len(kinds):
+            kinds[position] = kind
     return [Passage(i, p, k) for i, (p, k) in enumerate(zip(paras, kinds))]
 
 

@@ -1,0 +1,36 @@
+"""Download buttons: every current label in the format another tool reads."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort
+
+from . import exchange, formats, taxonomy
+from .db import get_db
+
+bp = Blueprint("downloads", __name__, url_prefix="/downloads")
+
+FILE_STEM = "counterpoint-labels"
+
+
+@bp.get("/labels.<name>")
+def labels(name: str):
+    """The labels as a file in the named format (csv, labelstudio, doccano or prodigy)."""
+    fmt = formats.FORMATS.get(name)
+    if fmt is None:
+        abort(404, f"There is no export format “{name}”; formats are {', '.join(formats.FORMATS)}.")
+    db = get_db()
+    body = fmt.export(exchange.label_rows(db), taxonomy.from_db(db))
+    return _attachment(body, f"{FILE_STEM}-{fmt.name}{fmt.suffix}", fmt.mimetype)
+
+
+@bp.get("/labelstudio-config.xml")
+def labelstudio_config():
+    """The Label Studio labeling interface that matches the Label Studio export."""
+    return _attachment(formats.labelstudio_config(taxonomy.from_db(get_db())), "counterpoint-labelstudio.xml",
+                       "application/xml")
+
+
+def _attachment(body: str, filename: str, mimetype: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
