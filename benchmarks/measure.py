@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import http.cookiejar
+import http.client
 import os
 import re
 import signal
@@ -86,35 +86,41 @@ def wait_until_up(base: str, proc: subprocess.Popen, limit: float = 120) -> None
 
 
 class Client:
-    """A cookie-keeping HTTP client that knows the app's CSRF token."""
+    """A keep-alive HTTP client, like a browser tab: it keeps cookies and the CSRF token."""
 
     def __init__(self, base: str):
-        self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        parts = urllib.parse.urlsplit(base)
+        self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        self.cookies: dict[str, str] = {}
         self.token = ""
+
+    def _send(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+        headers = {**(headers or {}), "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        started = time.perf_counter()
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        data = response.read().decode("utf-8", errors="replace")
+        seconds = time.perf_counter() - started
+        for value in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = value.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response.status, data, seconds
 
     def get(self, path: str) -> tuple[int, str, float]:
         """GET a path; returns status, body and seconds taken."""
-        started = time.perf_counter()
-        with self.opener.open(self.base + path, timeout=30) as response:
-            body = response.read().decode("utf-8")
+        status, body, seconds = self._send("GET", path)
         found = re.search(r'name="csrf-token" content="([^"]+)"', body)
         if found:
             self.token = found.group(1)
-        return response.status, body, time.perf_counter() - started
+        return status, body, seconds
 
     def post(self, path: str, fields: list[tuple[str, str]], headers: dict | None = None) -> tuple[int, float]:
-        """POST a form with the CSRF token; returns status and seconds taken."""
+        """POST a form with the CSRF token (redirects are not followed); returns status and seconds."""
         data = urllib.parse.urlencode([("csrf_token", self.token), *fields]).encode()
-        request = urllib.request.Request(self.base + path, data=data, headers=headers or {})
-        started = time.perf_counter()
-        try:
-            with self.opener.open(request, timeout=30) as response:
-                response.read()
-                status = response.status
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-        return status, time.perf_counter() - started
+        status, _, seconds = self._send("POST", path, data, headers)
+        return status, seconds
 
 
 def wrk(url: str, seconds: int = 30, connections: int = 16, threads: int = 2) -> dict[str, float]:

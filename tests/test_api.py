@@ -21,7 +21,8 @@ DOCUMENT = "003_bbfe681b051be986.txt"
 
 def check(data, schema: str) -> None:
     """Validate data against one of the description's component schemas."""
-    jsonschema.Draft202012Validator({"$ref": f"#/components/schemas/{schema}", "components": SPEC["components"]}).validate(data)
+    root = {"$ref": f"#/components/schemas/{schema}", "components": SPEC["components"]}
+    jsonschema.Draft202012Validator(root).validate(data)
 
 
 @pytest.fixture
@@ -92,24 +93,22 @@ def test_bad_parameters_are_json_errors(client, query):
 def test_a_passage_in_full(client):
     data = client.get("/api/passages/3").get_json()
     check(data, "PassageDetail")
-    assert data["labels"] and data["history"] == [] and data["links"] == [] and data["related"] == []
+    assert data["labels"] and data["history"] == [] and data["links"] == [] and len(data["related"]) == 5
     missing = client.get("/api/passages/999999")
     assert missing.status_code == 404 and "no passage" in missing.get_json()["error"]
 
 
-def test_related_uses_the_registered_finder(app, client):
-    assert client.get("/api/passages/3/related").get_json() == []
+def test_related_returns_passages_from_other_documents_best_first(client, db):
     assert client.get("/api/passages/3/related?mode=sideways").status_code == 400
-    seen = []
-
-    def find(db, passage_id, k, mode):
-        seen.append((passage_id, k, mode))
-        return [{"id": 4, "score": 0.5, "document": DOCUMENT, "text": "t", "labels": []}]
-
-    app.extensions[api.RELATED_EXTENSION] = find
-    data = client.get("/api/passages/3/related?k=3&mode=counterpoints").get_json()
-    assert seen == [(3, 3, "counterpoints")] and data[0]["score"] == 0.5
-    check(data[0], "Related")
+    data = client.get("/api/passages/3/related?k=4").get_json()
+    assert 0 < len(data) <= 4
+    own = db.execute("SELECT document FROM passages WHERE id = 3").fetchone()[0]
+    assert all(item["id"] != 3 and item["document"] != own for item in data)
+    assert [item["score"] for item in data] == sorted((item["score"] for item in data), reverse=True)
+    for item in data:
+        check(item, "Related")
+    counter = client.get("/api/passages/3/related?mode=counterpoints").get_json()
+    assert all(item["labels"] for item in counter)
 
 
 def test_put_labels_saves_records_history_and_writes_the_file(app, writer):
@@ -194,6 +193,8 @@ def test_the_api_keeps_to_its_description(app):
         @settings(max_examples=20, deadline=None, database=None, suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy())
         def conforms(case):
-            case.call_and_validate()
+            # A schema-valid body can still name a topic this corpus lacks or a passage that is a
+            # heading, which the API rightly refuses with 400; the description cannot know the corpus.
+            case.call_and_validate(excluded_checks=[schemathesis.checks.positive_data_acceptance])
 
         conforms()

@@ -117,8 +117,8 @@ def test_an_import_replaces_that_annotators_labels_on_the_passage_only(small_db)
     items = formats.parse_doccano(json.dumps(line), TAXONOMY, "x")
     [change] = exchange.import_items(small_db, items, "one line")
     assert [r["topic"] for r in change.before] == ["climate"]
-    rows = {(r["position"], r["annotator"]): (r["topic"], r["stance"], r["holder"]) for r in exchange.label_rows(small_db)
-            if r["position"] == 0}
+    rows = {(r["position"], r["annotator"]): (r["topic"], r["stance"], r["holder"])
+            for r in exchange.label_rows(small_db) if r["position"] == 0}
     assert rows == {(0, "alice"): ("housing", "favour", "someone"), (0, "bob"): ("climate", "neutral", None)}
 
 
@@ -126,7 +126,8 @@ def test_a_real_label_studio_export_imports(fresh_db):
     """Label Studio's own export: user ids, "email, id" usernames, cancelled annotations, no anchors."""
     items = formats.parse_labelstudio((DATA / "labelstudio-export.json").read_text(encoding="utf-8"), TAXONOMY, "x")
     exchange.import_items(fresh_db, items, "from Label Studio")
-    assert [(r["position"], r["topic"], r["stance"], r["holder"], r["annotator"]) for r in exchange.label_rows(fresh_db)] == [
+    rows = exchange.label_rows(fresh_db)
+    assert [(r["position"], r["topic"], r["stance"], r["holder"], r["annotator"]) for r in rows] == [
         (0, "climate", "favour", "the minister", "alice@example.com"),
         (1, "climate", "against", None, "labelstudio-user-7"),
     ]
@@ -213,3 +214,56 @@ def test_imports_write_the_label_files(small_db, tmp_path):
     editing.write_files(small_db, tmp_path, {c.document for c in changes})
     written = (tmp_path / "passages" / "news.jsonl.jsonl").read_text(encoding="utf-8")
     assert '"annotator": "dan"' in written
+
+
+@pytest.mark.parametrize("name", formats.FORMATS)
+def test_download_buttons_serve_each_format_as_a_file(client, db, name):
+    response = client.get(f"/downloads/labels.{name}")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=\"counterpoint-labels-")
+    expected = formats.FORMATS[name].export(exchange.label_rows(db), taxonomy.from_db(db))
+    assert response.get_data(as_text=True) == expected
+
+
+def test_the_overview_offers_the_downloads_outside_htmx_boosting(client):
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup(client.get("/").get_data(as_text=True), "html.parser")
+    links = page.select("#downloads .downloads a")
+    assert page.select_one("#downloads .downloads")["hx-boost"] == "false"
+    assert [a["href"] for a in links] == ["/downloads/labels.csv", "/downloads/labels.labelstudio",
+                                          "/downloads/labelstudio-config.xml", "/downloads/labels.doccano",
+                                          "/downloads/labels.prodigy"]
+    assert client.get("/downloads/labelstudio-config.xml").get_data(as_text=True).startswith("<View>")
+    assert client.get("/downloads/labels.xlsx").status_code == 404
+
+
+def test_cli_export_then_import_labels(app, corpus, runner, tmp_path):
+    from webapp.cli import main
+
+    out = tmp_path / "tasks.json"
+    result = runner.invoke(main, ["--corpus", str(corpus), "export", "--format", "labelstudio", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    tasks = json.loads(out.read_text(encoding="utf-8"))
+    tasks[0]["annotations"][0]["created_username"] = "erin"
+    out.write_text(json.dumps(tasks), encoding="utf-8")
+    result = runner.invoke(main, ["--corpus", str(corpus), "import-labels", "--format", "labelstudio", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "labels changed on 1 of them" in result.output
+    label_file = corpus / "labels" / "passages" / f"{tasks[0]['data']['document']}.jsonl"
+    assert '"annotator": "erin"' in label_file.read_text(encoding="utf-8")
+    stdout = runner.invoke(main, ["--corpus", str(corpus), "export", "--format", "csv"])
+    assert stdout.exit_code == 0 and stdout.output.startswith("passage_id,document,position,topic")
+
+
+def test_cli_import_is_all_or_nothing_and_names_the_lines(app, corpus, runner, tmp_path):
+    from webapp.cli import main
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "x", "label": ["security:favour"]}\n{oops\n', encoding="utf-8")
+    result = runner.invoke(main, ["--corpus", str(corpus), "import-labels", "--format", "doccano", str(bad)])
+    assert result.exit_code == 1
+    assert "nothing was imported" in result.output and "line 2: not valid JSON" in result.output
+    assert "line 1: no document and position, and the text matches no passage" not in result.output
+    for command in (["export", "--help"], ["import-labels", "--help"]):
+        assert "Example:" in runner.invoke(main, command).output

@@ -3,6 +3,9 @@
 import pytest
 from bs4 import BeautifulSoup
 
+from webapp import labels
+from webapp.labelfile import LabelRecord
+
 HX = {"HX-Request": "true"}
 
 
@@ -171,3 +174,21 @@ def test_empty_corpus_home_says_what_to_do(tmp_path):
     page = soup(empty.test_client().get("/"))
     assert "No documents yet" in page.text
     assert "counterpoint load" in page.text
+
+
+def test_long_columns_show_a_page_of_cards_and_load_more_on_demand(client, db):
+    unlabelled = db.execute(
+        """SELECT document, position, text FROM passages p WHERE kind = 'content' AND NOT EXISTS (
+        SELECT 1 FROM labels l WHERE l.document = p.document AND l.position = p.position AND l.topic = 'deportation')"""
+    ).fetchall()
+    labels.store(db, [LabelRecord(d, pos, "deportation", "against", None, "bulk", "2026-01-01T00:00:00Z", text)
+                      for d, pos, text in unlabelled])
+    total = 17 + len(unlabelled)
+    page = soup(client.get("/topics/deportation"))
+    column = page.select_one(".column.stance-against")
+    assert column.select_one("h2 .n").text == str(total)
+    assert len(column.select(".card")) == 25
+    more = column.select_one("a.show-more")
+    assert f"({total - 25} not shown)" in more.text
+    assert more["href"] == "/topics/deportation?view=stance&limit=50"
+    assert len(soup(client.get(more["href"], headers=HX)).select(".column.stance-against .card")) == total

@@ -103,7 +103,8 @@ def test_filters_narrow_to_passages_with_such_a_label(client, db):
     hits = narrowed.select("li.hit")
     assert hits and len(hits) < int(every)
     for hit in hits:
-        topics = {(li.select_one(".topic-name").text, li.select_one(".badge")["class"][1]) for li in hit.select(".hit-labels li")}
+        topics = {(li.select_one(".topic-name").text, li.select_one(".badge")["class"][1])
+                  for li in hit.select(".hit-labels li")}
         assert ("Security", "stance-against") in topics
     assert narrowed.select_one('select[name=topic] option[value=security]').has_attr("selected")
 
@@ -126,7 +127,8 @@ def test_results_page_through(client):
     nxt = first.select_one(".pager a[rel=next]")["href"]
     second = soup(client.get(nxt))
     assert second.select_one("ol.hits")["start"] == "21"
-    assert not {h["data-passage"] for h in second.select("li.hit")} & {h["data-passage"] for h in first.select("li.hit")}
+    ids = [{h["data-passage"] for h in page.select("li.hit")} for page in (first, second)]
+    assert not ids[0] & ids[1]
 
 
 def test_htmx_gets_the_results_fragment_and_plain_requests_the_page(client):

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from . import agreement, auth, charts, editing, taxonomy
-from .db import get_db
+from .db import get_db, get_taxonomy
 from .fragments import render, wants_fragment
 
 bp = Blueprint("analysis", __name__)
@@ -19,7 +19,7 @@ SHOW = ("open", "all")
 def agreement_page():
     """Cohen's kappa per annotator pair and Krippendorff's alpha per topic, with their item counts."""
     db = get_db()
-    tax = taxonomy.from_db(db)
+    tax = get_taxonomy()
     data = agreement.annotations(db)
     reviewed, shared_items = agreement.reviewed_counts(data)
     return render_template(
@@ -46,7 +46,7 @@ def disagreements():
         adjudicated=sum(1 for d in items if d.adjudication is not None),
         total=len(items),
         show=show,
-        taxonomy=taxonomy.from_db(db),
+        taxonomy=get_taxonomy(),
         stances=taxonomy.STANCES,
     )
 
@@ -56,7 +56,7 @@ def disagreements():
 def adjudicate(passage_id: int):
     """Record (or withdraw) the adjudicated labels of a passage, then show it again."""
     db = get_db()
-    tax = taxonomy.from_db(db)
+    tax = get_taxonomy()
     show = request.form.get("show") if request.form.get("show") in SHOW else "all"
     withdrawing = request.form.get("action") == "withdraw"
     by, note = auth.current_annotator(), request.form.get("note")
@@ -101,7 +101,7 @@ def _choices(tax) -> list[editing.Choice]:
 def charts_page():
     """The viewpoint matrix, stance by source and over time, and the blind spots."""
     db = get_db()
-    tax = taxonomy.from_db(db)
+    tax = get_taxonomy()
     by = request.args.get("by", "holder")
     by = by if by in charts.GROUPINGS else "holder"
     cards = charts.cards_by_topic(db, tax.ids)

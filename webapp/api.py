@@ -11,8 +11,8 @@ from pathlib import Path
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, Unauthorized
 
-from . import auth, catalog, editing, links, taxonomy
-from .db import get_db
+from . import auth, catalog, editing, links, similarity, taxonomy
+from .db import get_db, get_taxonomy
 from .security import csrf_token
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -20,8 +20,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 SPEC = Path(__file__).with_name("openapi.json")
 # The related-passages feature registers a function (db, passage_id, k, mode) -> list of
 # {"id", "score", "document", "text", "labels"} here; until it does, no passage has any.
-RELATED_EXTENSION = "counterpoint.related"
-RELATED_MODES = ("all", "same_topic", "counterpoints")
+RELATED_MODES = similarity.MODES
 
 
 @bp.errorhandler(HTTPException)
@@ -86,8 +85,15 @@ def related(passage_id: int):
 
 
 def _related(db, passage_id: int, k: int, mode: str) -> list[dict]:
-    find = current_app.extensions.get(RELATED_EXTENSION)
-    return find(db, passage_id, k, mode) if find else []
+    if not similarity.enabled():
+        return []
+    found = similarity.suggestions(db, passage_id, mode, k)
+    labels = catalog.labels_of(db, [f["id"] for f in found])
+    return [
+        {"id": f["id"], "score": f["score"], "document": f["document"], "text": f["text"],
+         "terms": f["terms"], "labels": labels[f["id"]]}
+        for f in found
+    ]
 
 
 @bp.put("/passages/<int:passage_id>/labels")
@@ -102,8 +108,9 @@ def put_labels(passage_id: int):
     if note is not None and not isinstance(note, str):
         raise BadRequest('"note" must be text')
     try:
-        choices = [editing.Choice(_text(c, "topic"), _text(c, "stance"), _text(c, "holder", optional=True)) for c in raw]
-        choices = editing.check_choices(choices, taxonomy.from_db(db).ids)
+        choices = [editing.Choice(_text(c, "topic"), _text(c, "stance"), _text(c, "holder", optional=True))
+                   for c in raw]
+        choices = editing.check_choices(choices, get_taxonomy().ids)
         change = editing.save(db, passage_id, _annotator(), choices, note)
     except editing.EditError as exc:
         raise BadRequest(str(exc)) from None

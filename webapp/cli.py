@@ -7,7 +7,10 @@ from pathlib import Path
 
 import click
 
-from . import auth, corpus, create_app, editing, exchange, formats, importing, labelimport, labels, serving, splitting, taxonomy
+from . import (
+    auth, corpus, create_app, editing, exchange, formats, importing, labelimport, labels, reconcile, serving,
+    splitting, taxonomy,
+)
 from .auth import AuthError, SharedModeError
 from .build import build
 from .corpus import CorpusError
@@ -36,7 +39,11 @@ def _build(app) -> None:
     config = app.config
     db = connect(config["DATABASE"])
     try:
+        # Files that lag behind committed saves are rewritten first, or the build would read
+        # their older labels back over the newer ones.
+        repaired = reconcile.reconcile(db, Path(config["LABELS_DIR"]), Path(config["SEEDS_DIR"]))
         report = build(db, Path(config["SEEDS_DIR"]), Path(config["LABELS_DIR"]))
+        repaired.differing = reconcile.differing(db, Path(config["LABELS_DIR"]))
     except LabelFileError as exc:
         raise click.ClickException("label files have problems:\n  " + "\n  ".join(exc.problems)) from None
     except (TaxonomyError, CorpusError) as exc:
@@ -55,6 +62,23 @@ def _build(app) -> None:
         click.secho(
             f"{report.needs_review} labels need review: their passage text changed or vanished.", fg="yellow"
         )
+    _say_reconciled(repaired)
+
+
+def _reconcile(app) -> None:
+    """Rewrite label files that lag behind the database, and say what still differs."""
+    db = connect(app.config["DATABASE"])
+    try:
+        repaired = reconcile.reconcile(db, Path(app.config["LABELS_DIR"]), Path(app.config["SEEDS_DIR"]))
+        repaired.differing = reconcile.differing(db, Path(app.config["LABELS_DIR"]))
+    finally:
+        db.close()
+    _say_reconciled(repaired)
+
+
+def _say_reconciled(report: reconcile.Report) -> None:
+    for line in report.messages():
+        click.secho(line, fg="yellow")
 
 
 @main.command("load")
@@ -98,7 +122,9 @@ def export_command(app) -> None:
     """
     db = connect(app.config["DATABASE"])
     try:
-        written = labels.export(db, Path(app.config["LABELS_DIR"]))
+        written = reconcile.export_all(db, Path(app.config["LABELS_DIR"]))
+    except OSError as exc:
+        raise click.ClickException(f"could not write the label files: {exc}") from None
     finally:
         db.close()
     click.echo(f"Wrote {len(written)} label files to {Path(app.config['LABELS_DIR']) / labels.PASSAGES_FOLDER}.")
@@ -156,6 +182,8 @@ def serve_command(app, host: str, port: int, workers: int | None, shared: bool) 
             raise click.ClickException(str(exc)) from None
     if _is_empty(app):
         _build(app)
+    else:
+        _reconcile(app)
     workers = workers or int(app.config["WORKERS"])
     mode = "shared: annotators sign in" if app.config["SHARED"] else f"local: labelling as {app.config['ANNOTATOR']}"
     click.echo(f"Serving {app.config['DATABASE']} on http://{host}:{port}/ with {workers} workers ({mode}).")
@@ -302,7 +330,7 @@ def _import_jsonl(app, db, files: tuple[Path, ...], add_topics: bool, annotator:
     batches = []
     for path in files:
         text = importing.decode(path.read_bytes(), path.name)
-        lines = text.splitlines()
+        lines = text.split("\n")  # not splitlines(): JSON strings may hold U+2028
         with click.progressbar(length=len(lines), label=f"Reading {path.name}") as bar:
             try:
                 batches.append(importing.parse_jsonl(_counted(lines, bar), topics, annotator, updated, add_topics))

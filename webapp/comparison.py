@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from .taxonomy import STANCES
 
 VIEWS = ("stance", "holder", "source")
+# Cards per column (or rows per view) shown at first; "Show more" raises the limit by as many.
+PAGE = 25
+SUMMARY_SOURCES = 12
 # A reserved annotator name: its labels on a passage are the adjudicated ones and replace
 # everyone else's there, so adjudications travel in the label files like any other label.
 ADJUDICATOR = "adjudicator"
@@ -34,6 +37,7 @@ class Filters:
     q: str = ""
     stance: str = ""
     view: str = "stance"
+    limit: int = PAGE
 
     @classmethod
     def from_args(cls, args) -> "Filters":
@@ -46,6 +50,7 @@ class Filters:
             q=" ".join(args.get("q", "").split())[:200],
             stance=stance if stance in STANCES else "",
             view=view if view in VIEWS else "stance",
+            limit=_limit(args.get("limit", "")),
         )
 
     @property
@@ -111,6 +116,10 @@ def topic_cards(db, topic: str, filters: Filters) -> list[Card]:
         c for c in cards.values()
         if (not filters.stance or c.stance == filters.stance) and (not filters.holder or c.holder == filters.holder)
     ]
+
+
+def _limit(value: str) -> int:
+    return min(max(int(value), PAGE), 100_000) if value.isdigit() else PAGE
 
 
 def _filter_sql(filters: Filters) -> tuple[str, list]:
@@ -190,13 +199,15 @@ def by_stance(cards: list[Card]) -> dict[str, list[Card]]:
     return columns
 
 
-def summary(cards: list[Card]) -> tuple[Counter, list[tuple[str, Counter]]]:
-    """Stance counts overall and per source, for the summary strip."""
+def summary(cards: list[Card]) -> tuple[Counter, list[tuple[str, Counter]], int]:
+    """Stance counts overall and for the sources with most passages, and how many sources are left out."""
     overall = Counter(c.stance for c in cards)
     per_source: dict[str, Counter] = defaultdict(Counter)
     for card in cards:
         per_source[card.title][card.stance] += 1
-    return overall, sorted(per_source.items(), key=lambda item: item[0].casefold())
+    biggest = sorted(per_source.items(), key=lambda item: (-sum(item[1].values()), item[0].casefold()))
+    shown = sorted(biggest[:SUMMARY_SOURCES], key=lambda item: item[0].casefold())
+    return overall, shown, max(len(biggest) - SUMMARY_SOURCES, 0)
 
 
 def filter_choices(db, topic: str) -> dict[str, list[str]]:

@@ -192,7 +192,8 @@ def read_presplit(path: Path) -> list[SplitDocument]:
     """Read a pre-split document file, saying which line is wrong."""
     texts: dict[str, list[str]] = {}
     metadata: dict[str, dict[str, str]] = defaultdict(dict)
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
+    # split("\n"), not splitlines(): JSON leaves U+2028, U+0085 and friends unescaped in strings.
+    for number, line in enumerate(read_text(path).split("\n"), start=1):
         if not line.strip():
             continue
         try:

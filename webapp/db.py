@@ -9,6 +9,7 @@ from flask import current_app, g
 from sqlite_utils import Database
 
 from .schema import migrations
+from .taxonomy import from_db
 
 # Writers queue behind each other instead of failing with "database is locked".
 BUSY_TIMEOUT_SECONDS = 30
@@ -44,3 +45,10 @@ def close_db(_exc: BaseException | None = None) -> None:
 def init_app(app) -> None:
     """Register the database teardown with the app."""
     app.teardown_appcontext(close_db)
+
+
+def get_taxonomy():
+    """The corpus's topics, read from the database once per request."""
+    if "taxonomy" not in g:
+        g.taxonomy = from_db(get_db())
+    return g.taxonomy

@@ -6,8 +6,7 @@ from collections import defaultdict
 
 from flask import Blueprint, abort, render_template
 
-from . import taxonomy
-from .db import get_db
+from .db import get_db, get_taxonomy
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
@@ -25,7 +24,7 @@ def show(name: str):
         document=rows[0],
         passages=passages,
         labels=passage_labels(db, name),
-        taxonomy=taxonomy.from_db(db),
+        taxonomy=get_taxonomy(),
     )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort
 
-from . import exchange, formats, taxonomy
-from .db import get_db
+from . import exchange, formats
+from .db import get_db, get_taxonomy
 
 bp = Blueprint("downloads", __name__, url_prefix="/downloads")
 
@@ -19,14 +19,14 @@ def labels(name: str):
     if fmt is None:
         abort(404, f"There is no export format “{name}”; formats are {', '.join(formats.FORMATS)}.")
     db = get_db()
-    body = fmt.export(exchange.label_rows(db), taxonomy.from_db(db))
+    body = fmt.export(exchange.label_rows(db), get_taxonomy())
     return _attachment(body, f"{FILE_STEM}-{fmt.name}{fmt.suffix}", fmt.mimetype)
 
 
 @bp.get("/labelstudio-config.xml")
 def labelstudio_config():
     """The Label Studio labeling interface that matches the Label Studio export."""
-    return _attachment(formats.labelstudio_config(taxonomy.from_db(get_db())), "counterpoint-labelstudio.xml",
+    return _attachment(formats.labelstudio_config(get_taxonomy()), "counterpoint-labelstudio.xml",
                        "application/xml")
 
 

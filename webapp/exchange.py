@@ -140,7 +140,8 @@ def _find_passage(db, item: Item) -> dict:
             raise ValueError(f"the text of passage {item.position} of {item.document} differs from the file's")
     else:
         # Tools that drop extra fields still keep the text, which finds a passage if unique.
-        rows = list(db.query("SELECT * FROM passages WHERE text_hash = ? AND text = ?", [text_hash(item.text), item.text]))
+        rows = list(db.query("SELECT * FROM passages WHERE text_hash = ? AND text = ?",
+                             [text_hash(item.text), item.text]))
         if len(rows) != 1:
             raise ValueError("no document and position, and the text matches "
                              + ("no passage" if not rows else f"{len(rows)} passages"))

@@ -62,7 +62,8 @@ def parse_csv(text: str, taxonomy: Taxonomy, annotator: str) -> list[Item]:
         if None in row:
             raise ValueError("more fields than the header has")
         item = Item(where, row["annotator"] or annotator, required_text(row["text"], "text"),
-                    optional_text(row["document"], "document"), optional_position(row["position"]), optional_text(row.get("updated"), "updated"))
+                    optional_text(row["document"], "document"), optional_position(row["position"]),
+                    optional_text(row.get("updated"), "updated"))
         if row["topic"]:
             item.labels.append(check_label(row["topic"], row["stance"], row.get("holder") or None, taxonomy))
         elif row["stance"]:
@@ -127,7 +128,8 @@ def labelstudio_config(taxonomy: Taxonomy) -> str:
         when = f'visibleWhen="choice-selected" whenTagName="{LS_TOPIC}" whenChoiceValue={quoteattr(t.id)}'
         lines.append(f"  <View {when}>")
         lines.append(f"    <Header value={quoteattr(t.name + ': ' + t.target)}/>")
-        lines.append(f'    <Choices name="{LS_STANCE}{t.id}" toName="{LS_TEXT}" choice="single-radio" showInline="true">')
+        lines.append(f'    <Choices name="{LS_STANCE}{t.id}" toName="{LS_TEXT}" choice="single-radio" '
+                     'showInline="true">')
         lines += [f"      <Choice value={quoteattr(s)} hint={quoteattr(t.label(s))}/>" for s in STANCES]
         lines.append("    </Choices>")
         lines.append(f'    <TextArea name="{LS_HOLDER}{t.id}" toName="{LS_TEXT}" maxSubmissions="1" '
@@ -293,7 +295,7 @@ def _json(text: str):
 def _json_lines(text: str) -> list[tuple[str, dict | ValueError]]:
     """The JSON object on each non-blank line, or the line's problem for `collect` to report."""
     entries = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):  # not splitlines(): see labelfile
         if not line.strip():
             continue
         try:

@@ -30,6 +30,7 @@ from .labelfile import LabelRecord, atomic_write, format_records
 UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm")
 HTML_SUFFIXES = (".html", ".htm")
 EDITABLE_FIELDS = ("title", "author", "outlet", "date", "kind", "url")
+JOURNAL_SUFFIX = ".journal"
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
 
@@ -246,12 +247,17 @@ class WrittenFiles:
         atomic_write(path, content)
 
     def write_many(self, contents: dict[Path, str]) -> None:
-        """Write many files atomically with two disk syncs in all, not two per file.
+        """Write many files as one: after a crash either all of them are new or none is.
 
-        Every file goes to a temporary name first; one sync makes all of them durable before
-        any rename, so a crash leaves each file either old or new, never half written.
+        Every file goes to a temporary name first; one sync makes all of them durable, then a
+        journal listing the renames is written before any rename. A crash before the journal
+        leaves only temporary files (never read); a crash after it is completed by
+        `roll_forward`, which `counterpoint load` runs. Two disk syncs in all, not two per file.
         """
+        if not contents:
+            return
         temps: list[tuple[Path, Path]] = []
+        journal = next(iter(contents)).parent / f".{os.getpid()}-{threading.get_ident()}{JOURNAL_SUFFIX}"
         try:
             for path, content in contents.items():
                 self._remember(path)
@@ -263,10 +269,12 @@ class WrittenFiles:
                 with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
                     handle.write(content)
             os.sync()
+            atomic_write(journal, json.dumps([[str(tmp), str(path)] for tmp, path in temps]))
             for tmp, path in temps:
                 os.replace(tmp, path)
             os.sync()
         finally:
+            journal.unlink(missing_ok=True)
             for tmp, _ in temps:
                 tmp.unlink(missing_ok=True)
 
@@ -284,6 +292,22 @@ class WrittenFiles:
                 else:
                     atomic_write(path, before)
         return False
+
+
+def roll_forward(folders: list[Path]) -> list[Path]:
+    """Finish the renames of any `write_many` a crash interrupted; returns the files completed."""
+    done = []
+    for journal in sorted(j for folder in folders if folder.is_dir() for j in folder.glob(f".*{JOURNAL_SUFFIX}")):
+        try:
+            pairs = json.loads(journal.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            pairs = []  # cut short before its own rename: no file was renamed yet
+        for tmp, path in pairs:
+            if Path(tmp).exists():
+                os.replace(tmp, path)
+                done.append(Path(path))
+        journal.unlink()
+    return done
 
 
 @dataclass
@@ -427,16 +451,16 @@ def save_batch(db, seeds_dir: Path, labels_dir: Path, batch: Batch, stem: str) -
     if not same:
         _refuse_existing(db, [d.name for d in batch.documents])
     with db.atomic(), WrittenFiles() as files:
+        # Seed, taxonomy and label files are written together, so a crash leaves all or none.
+        contents = {} if same else {seed: content}
         if batch.new_topics:
             path = labels_dir / "taxonomy.toml"
-            files.write(path, append_topics(path, list(batch.new_topics.values())))
-            taxonomy.sync(db, taxonomy.load(path))
+            contents[path] = append_topics(path, list(batch.new_topics.values()))
+            taxonomy.sync(db, taxonomy.parse(tomllib.loads(contents[path]), str(path)))
         results = corpus.store_documents(db, batch.documents)
         changed = _changed_labels(db, batch.labels)
         labels.store(db, changed)
-        if not same:
-            files.write(seed, content)
-        files.write_many(label_files(db, labels_dir, {r.document for r in changed}))
+        files.write_many({**contents, **label_files(db, labels_dir, {r.document for r in changed})})
     return BatchSaved(seed.name, results, len(changed), tuple(batch.new_topics))
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 
 from . import auth, editing, labelqueue, suggest, taxonomy
-from .db import get_db
+from .db import get_db, get_taxonomy
 from .documents import passage_labels
 from .fragments import render, wants_fragment
 
@@ -35,7 +35,7 @@ def queue():
 def _next(db, document: str, after: int | None) -> dict | None:
     """The next passage in the annotator's chosen order: document order, or least certain first."""
     annotator = auth.current_annotator()
-    model = suggest.current_suggester(db, taxonomy.from_db(db).ids) if session.get("queue_order") == "uncertain" else None
+    model = suggest.current_suggester(db, get_taxonomy().ids) if session.get("queue_order") == "uncertain" else None
     if model is None:
         return labelqueue.next_passage(db, annotator, document, after)
     ranked = suggest.least_certain_first(model, labelqueue.needing(db, annotator, document))
@@ -49,7 +49,7 @@ def _next(db, document: str, after: int | None) -> dict | None:
 def save(passage_id: int):
     """Save the annotator's labels on a passage, then show the next one (or the passage again)."""
     db = get_db()
-    tax = taxonomy.from_db(db)
+    tax = get_taxonomy()
     choices = [
         editing.Choice(t.id, request.form[f"stance-{t.id}"], request.form.get(f"holder-{t.id}"))
         for t in tax.topics
@@ -61,7 +61,7 @@ def save(passage_id: int):
     except editing.EditError as exc:
         abort(400, str(exc))
     if change:
-        editing.write_files(db, Path(current_app.config["LABELS_DIR"]), [change.document])
+        write_files(db, change.document)
         flash(f"Saved passage {change.position}: {_describe(tax, change.after)}.")
     else:
         flash(f"Passage {_position(db, passage_id)} unchanged.")
@@ -94,10 +94,26 @@ def _undo(change_id: int):
         original = editing.get_change(db, change_id)
         passage_id = _passage_id(db, original.document, original.position) if original else None
         return _after_write(passage_id or request.form.get("passage", type=int), advance=False)
-    editing.write_files(db, Path(current_app.config["LABELS_DIR"]), [change.document])
-    tax = taxonomy.from_db(db)
+    write_files(db, change.document)
+    tax = get_taxonomy()
     flash(f"Undone: passage {change.position} is back to {_describe(tax, change.after)}.")
     return _after_write(_passage_id(db, change.document, change.position), advance=False)
+
+
+def write_files(db, document: str) -> None:
+    """Bring a document's label file in step; if the disk refuses, say so and keep going."""
+    try:
+        editing.write_files(db, Path(current_app.config["LABELS_DIR"]), [document])
+    except editing.LabelFilesError as exc:
+        current_app.logger.error("%s", exc)
+        flash(str(exc))
+
+
+@bp.app_errorhandler(editing.LabelFilesError)
+def label_files_error(exc: editing.LabelFilesError):
+    """Any other write whose label file could not be written: a page that says what happened."""
+    current_app.logger.error("%s", exc)
+    return render_template("errors/error.html", status=500, title="Label file not written", message=str(exc)), 500
 
 
 def _after_write(passage_id: int | None, advance: bool):
@@ -123,7 +139,7 @@ def _queue_page(passage_id: int | None, document: str):
     passage = _get_passage(db, passage_id) if passage_id else None
     context = editor_context(db, passage, annotator) if passage else {}
     progress = labelqueue.progress(db, annotator)
-    tax = taxonomy.from_db(db)
+    tax = get_taxonomy()
     return render(
         "labelling/queue.html",
         "labeller",
@@ -141,11 +157,15 @@ def _queue_page(passage_id: int | None, document: str):
 
 def editor_context(db, passage: dict, annotator: str | None) -> dict:
     """What the label widget needs to show a passage for an annotator."""
-    tax = taxonomy.from_db(db)
+    tax = get_taxonomy()
     rows = editing.state(db, passage["document"], passage["position"], annotator) if annotator else []
     before, after = labelqueue.neighbours(db, passage["document"], passage["position"])
+    suggested = _suggestions(db, passage, tax, rows)
+    form_rows = labelqueue.form_rows(tax, rows, passage["text"], suggested)
+    shown = _relevant_rows(db, passage, form_rows)
     return {
-        "rows": labelqueue.form_rows(tax, rows, passage["text"], _suggestions(db, passage, tax, rows)),
+        "rows": shown,
+        "hidden_topics": len(form_rows) - len(shown),
         "reviewed": any(r["topic"] == "" and r["text"] == passage["text"] for r in rows),
         "stale": any(r["text"] != passage["text"] for r in rows),
         "before": before,
@@ -154,6 +174,21 @@ def editor_context(db, passage: dict, annotator: str | None) -> dict:
         "keys": labelqueue.key_map(tax),
         "stances": taxonomy.STANCES,
     }
+
+
+def _relevant_rows(db, passage: dict, rows: list[dict]) -> list[dict]:
+    """All topic rows for a small taxonomy; for a large one, those that may concern this passage.
+
+    A row with a stance (given or suggested) is always kept, so saving the form never drops a
+    label the annotator cannot see. `?topics=all` shows every topic.
+    """
+    if len(rows) <= labelqueue.FORM_TOPICS or request.args.get("topics") == "all":
+        return rows
+    nearby = {t for (t,) in db.execute("SELECT DISTINCT topic FROM labels WHERE document = ?", [passage["document"]])}
+    return [
+        r for r in rows
+        if r["stance"] or r["topic"].id in nearby or (r["suggested"] and r["suggested"].probability >= 0.3)
+    ]
 
 
 def _suggestions(db, passage: dict, tax, rows: list[dict]) -> dict:
@@ -182,7 +217,7 @@ def passage_context(passage_id: int) -> dict:
     db = get_db()
     passage = _get_passage(db, passage_id)
     labels = passage_labels(db, passage["document"], passage["position"]).get(passage["position"], [])
-    return {"passage": passage, "labels": labels, "taxonomy": taxonomy.from_db(db), **passage_extras(db, passage)}
+    return {"passage": passage, "labels": labels, "taxonomy": get_taxonomy(), **passage_extras(db, passage)}
 
 
 def _get_passage(db, passage_id: int) -> dict:

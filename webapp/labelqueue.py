@@ -20,6 +20,10 @@ ACTION_KEYS = {
 }
 
 
+# Above this many topics the label form lists only the topics that may concern a passage.
+FORM_TOPICS = 24
+
+
 def next_passage(db, annotator: str, document: str = "", after: int | None = None) -> dict | None:
     """The first passage needing the annotator's labels, in document order.
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
-from . import relating, taxonomy
-from .db import get_db
+from . import relating
+from .db import get_db, get_taxonomy
 from .documents import passage_labels
 from .labelling import passage_extras
 
@@ -30,7 +30,7 @@ def show(passage_id: int):
         "passages/show.html",
         passage=passage,
         labels=passage_labels(db, passage["document"], passage["position"]).get(passage["position"], []),
-        taxonomy=taxonomy.from_db(db),
+        taxonomy=get_taxonomy(),
         **passage_extras(db, passage),
         **relating.panel_context(db, passage, request.args.get("related", "all")),
     )

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 
-from . import auth, comparison, links, similarity, taxonomy
-from .db import get_db
+from . import auth, comparison, links, similarity
+from .db import get_db, get_taxonomy
 from .fragments import render, wants_fragment
 
 bp = Blueprint("relating", __name__, url_prefix="/passages")
@@ -54,7 +54,7 @@ def related(passage_id: int):
     db = get_db()
     passage = _passage(db, passage_id)
     context = panel_context(db, passage, request.args.get("mode", "all"))
-    return render("relating/related.html", "panel", passage=passage, taxonomy=taxonomy.from_db(db), **context)
+    return render("relating/related.html", "panel", passage=passage, taxonomy=get_taxonomy(), **context)
 
 
 @bp.post("/<int:passage_id>/links")
@@ -107,7 +107,7 @@ def _respond(db, passage: dict, message: str, error: str, status: int = 200):
     if wants_fragment():
         # htmx swaps only the panel, so a refused link must still come back as a panel.
         context = panel_context(db, passage, mode, error)
-        html = render("relating/related.html", "panel", passage=passage, taxonomy=taxonomy.from_db(db), **context)
+        html = render("relating/related.html", "panel", passage=passage, taxonomy=get_taxonomy(), **context)
         return html, status
     flash(message)
     return redirect(url_for("passages.show", passage_id=passage["id"], related=mode, _anchor="related"), 303)

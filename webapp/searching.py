@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from . import search, taxonomy
-from .db import get_db
+from .db import get_db, get_taxonomy
 from .fragments import render
 
 bp = Blueprint("searching", __name__)
@@ -22,6 +22,6 @@ def find():
         query=query,
         results=search.search(db, query),
         choices=search.filter_choices(db),
-        taxonomy=taxonomy.from_db(db),
+        taxonomy=get_taxonomy(),
         stances=taxonomy.STANCES,
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from . import comparison
+from .db import connect
 
 # Below these counts a model would only echo its few examples back.
 MIN_POSITIVE = 5
@@ -21,6 +22,10 @@ MIN_NEGATIVE = 5
 MIN_PER_STANCE = 2
 # Training is capped so that a large corpus retrains in seconds, not minutes.
 MAX_TRAINING_PASSAGES = 20_000
+# Passages x topics up to which training runs in the request (a fraction of a second).
+SYNC_TRAINING_LIMIT = 20_000
+# A corpus with hundreds of topics gets models for the best-labelled ones only.
+MAX_MODELLED_TOPICS = 50
 _lock = threading.Lock()
 
 
@@ -92,7 +97,9 @@ def train(examples: list[tuple[str, dict[str, str]]], topics: tuple[str, ...]) -
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    trainable = [t for t in topics if _enough(examples, t)]
+    counts = Counter(topic for _, labels in examples for topic in labels)
+    trainable = [t for t in topics if _enough(examples, t, counts)]
+    trainable = sorted(trainable, key=lambda t: -counts[t])[:MAX_MODELLED_TOPICS]
     if not trainable:
         return None
     vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english", ngram_range=(1, 2), min_df=1)
@@ -109,13 +116,16 @@ def train(examples: list[tuple[str, dict[str, str]]], topics: tuple[str, ...]) -
     return Suggester(vectorizer, topic_models, stance_models)
 
 
-def _enough(examples: list[tuple[str, dict[str, str]]], topic: str) -> bool:
-    positive = sum(1 for _, labels in examples if topic in labels)
-    return positive >= MIN_POSITIVE and len(examples) - positive >= MIN_NEGATIVE
+def _enough(examples: list[tuple[str, dict[str, str]]], topic: str, counts: Counter) -> bool:
+    return counts[topic] >= MIN_POSITIVE and len(examples) - counts[topic] >= MIN_NEGATIVE
 
 
 def current_suggester(db, topics: tuple[str, ...]) -> Suggester | None:
-    """This process's models, retrained when the labels changed since they were fitted."""
+    """This process's models, retrained when the labels changed since they were fitted.
+
+    A small corpus trains at once. A large one trains in a background thread while requests
+    carry on with the previous models (or none), so no page waits for a minute of fitting.
+    """
     version = (
         db.execute("SELECT count(*), max(updated) FROM labels").fetchone(),
         db.execute("SELECT coalesce(max(id), 0) FROM label_changes").fetchone(),
@@ -124,6 +134,26 @@ def current_suggester(db, topics: tuple[str, ...]) -> Suggester | None:
     cache = current_app.extensions.setdefault("counterpoint_suggester", {})
     key = current_app.config["DATABASE"]
     with _lock:
-        if key not in cache or cache[key][0] != version:
-            cache[key] = (version, train(training_data(db), topics))
-        return cache[key][1]
+        entry = cache.setdefault(key, {"version": None, "model": None, "training": None})
+        if entry["version"] == version or entry["training"] == version:
+            return entry["model"]
+        labelled = version[0][0]
+        if labelled * max(len(topics), 1) <= SYNC_TRAINING_LIMIT:
+            entry.update(version=version, model=train(training_data(db), topics))
+            return entry["model"]
+        entry["training"] = version
+    database = current_app.config["DATABASE"]
+    threading.Thread(target=_train_in_background, args=(entry, version, database, topics), daemon=True).start()
+    return entry["model"]
+
+
+def _train_in_background(entry: dict, version: tuple, database: str, topics: tuple[str, ...]) -> None:
+    db = connect(database)
+    try:
+        model = train(training_data(db), topics)
+    finally:
+        db.close()
+    with _lock:
+        entry.update(version=version, model=model)
+        if entry["training"] == version:
+            entry["training"] = None

@@ -1,0 +1,142 @@
+"""App benchmarks: import, cold start, memory, page and save latency, and throughput under wrk.
+
+Run: .venv/bin/python benchmarks/bench_app.py [--quick]
+Corpora: the seeds, Perspectrum (~11.8k perspectives) and synthetic 10k and 100k passages.
+Everything runs on 127.0.0.1 against `counterpoint serve` (gunicorn, 2 workers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import corpora  # noqa: E402
+import measure  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = 200
+
+
+def prepare(kind: str, folder: Path) -> float | None:
+    """Build a corpus folder and import it; returns import seconds (None for the seeds)."""
+    if kind == "seeds":
+        shutil.copytree(REPO / "seeds", folder / "seeds")
+        shutil.copytree(REPO / "labels", folder / "labels", ignore=shutil.ignore_patterns(".locks"))
+        subprocess.run([str(measure.BIN / "counterpoint"), "--corpus", str(folder), "load"], check=True, capture_output=True)
+        return None
+    if kind == "perspectrum":
+        source = corpora.perspectrum_corpus(folder)
+    else:
+        size = int(kind.removeprefix("synthetic-"))
+        source = corpora.synthetic_corpus(folder, size, max(size // 300, 50))
+    (folder / "seeds").mkdir(exist_ok=True)
+    subprocess.run([str(measure.BIN / "counterpoint"), "--corpus", str(folder), "load"], check=True, capture_output=True)
+    started = time.perf_counter()
+    subprocess.run(
+        [str(measure.BIN / "counterpoint"), "--corpus", str(folder), "import", "--jsonl", str(source)],
+        check=True, capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def sample_ids(folder: Path, n: int) -> tuple[list[str], list[int]]:
+    """Random topic ids and content passage ids of a corpus database."""
+    import sqlite3
+
+    conn = sqlite3.connect(folder / "instance" / "counterpoint.db")
+    topics = [t for (t,) in conn.execute("SELECT id FROM topics")]
+    passages = [p for (p,) in conn.execute("SELECT id FROM passages WHERE kind = 'content' ORDER BY random() LIMIT ?", [n])]
+    conn.close()
+    return topics, passages
+
+
+def latencies(client: measure.Client, paths: list[str]) -> list[float]:
+    """Seconds per GET, after checking each answered 200."""
+    out = []
+    for path in paths:
+        status, _, seconds = client.get(path)
+        assert status == 200, (path, status)
+        out.append(seconds)
+    return out
+
+
+def save_latencies(base: str, topics: list[str], passages: list[int]) -> list[float]:
+    """Seconds per label save: a plain form POST answered by its redirect."""
+    client = measure.Client(base)
+    client.get("/label")
+    out = []
+    rng = random.Random(3)
+    for pid in passages:
+        topic = rng.choice(topics)
+        fields = [(f"stance-{topic}", rng.choice(("favour", "neutral", "against"))), (f"holder-{topic}", "Bench")]
+        status, seconds = client.post(f"/label/{pid}", fields)
+        assert status in (200, 303), status
+        out.append(seconds)
+    return out
+
+
+def bench(kind: str, quick: bool, wrk_seconds: int) -> dict:
+    """All figures for one corpus."""
+    folder = Path(tempfile.mkdtemp(prefix=f"cp-bench-{kind}-"))
+    try:
+        result: dict = {"corpus": kind, "import_s": prepare(kind, folder)}
+        topics, passages = sample_ids(folder, SAMPLES)
+        with measure.served(folder, workers=2) as (base, proc, started):
+            result["cold_start_s"] = time.perf_counter() - started
+            workers = measure.children(proc.pid)
+            result["rss_idle_mb"] = max(measure.rss_mb(w) for w in workers)
+            client = measure.Client(base)
+            rng = random.Random(1)
+            topic_paths = [f"/topics/{rng.choice(topics)}" for _ in range(SAMPLES)]
+            passage_paths = [f"/passages/{p}" for p in passages]
+            latencies(client, topic_paths[:20] + passage_paths[:20])  # warm both workers' caches
+            result["topic_page"] = measure.summary_ms(latencies(client, topic_paths))
+            result["passage_page"] = measure.summary_ms(latencies(client, passage_paths))
+            result["related_api"] = measure.summary_ms(latencies(client, [f"/api/passages/{p}/related?k=10" for p in passages]))
+            result["label_save"] = measure.summary_ms(save_latencies(base, topics, passages[: SAMPLES // 2]))
+            result["rss_warm_mb"] = max(measure.rss_mb(w) for w in measure.children(proc.pid))
+            if not quick and kind in ("synthetic-10000", "synthetic-100000"):
+                result["wrk_topic_page"] = measure.wrk(base + topic_paths[0], seconds=wrk_seconds)
+        return result
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def machine() -> str:
+    """CPU model, cores and memory of this machine."""
+    cpu = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+    mem = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
+    return (f"{cpu.group(1) if cpu else platform.processor()}, {len(re.findall('^processor', Path('/proc/cpuinfo').read_text(), re.M))} cores, "
+            f"{int(mem.group(1)) / 1024 / 1024:.0f} GiB, Python {platform.python_version()}")
+
+
+def main() -> None:
+    """Run the app benchmarks and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="skip 100k and wrk")
+    parser.add_argument("--wrk-seconds", type=int, default=30)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+    kinds = ["seeds", "perspectrum", "synthetic-10000"] + ([] if args.quick else ["synthetic-100000"])
+    print(f"# Counterpoint app benchmarks, {time.strftime('%Y-%m-%d')}, {machine()}")
+    results = []
+    for kind in kinds:
+        result = bench(kind, args.quick, args.wrk_seconds)
+        results.append(result)
+        print(json.dumps(result), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
