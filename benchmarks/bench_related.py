@@ -19,8 +19,8 @@ from __future__ import annotations
 import argparse
 import collections
 import ctypes
-import itertools
 import gc
+import itertools
 import json
 import re
 import subprocess
@@ -265,7 +265,7 @@ def _restrict_to_top(final: np.ndarray, first: np.ndarray, rows: np.ndarray, n: 
 def synthetic_passages(n: int, sentences: list[str], seed: int = 0) -> list[tuple[int, str, str]]:
     """n paragraph-like passages recombined from Perspectrum sentences.
 
-    Each passage joins 1 + Poisson(3) randomly drawn perspectives (mean ~43 words, like a news
+    Each passage joins 1 + Poisson(3) randomly drawn perspectives (mean ~45 words, like a news
     paragraph rather than a one-line perspective) and, to keep the vocabulary growing with the
     corpus as names and numbers do in real text, Poisson(1) pseudo-words drawn from a Zipf
     distribution over 2M made-up words. Every 30 consecutive passages form one document.
@@ -278,13 +278,14 @@ def synthetic_passages(n: int, sentences: list[str], seed: int = 0) -> list[tupl
     pseudo = iter(_pseudo_word(int(z) % 2_000_000) for z in zipf)
     passages = []
     for i in range(n):
-        words = [sentences[j] for j in picks[i, : lengths[i]]]
-        words += [next(pseudo) for _ in range(names[i])]
-        passages.append((i, f"doc-{i // DOCUMENT_SIZE}", " ".join(words)))
+        parts = [sentences[j] for j in picks[i, : lengths[i]]]
+        parts += [next(pseudo) for _ in range(names[i])]
+        passages.append((i, f"doc-{i // DOCUMENT_SIZE}", " ".join(parts)))
     return passages
 
 
 def _pseudo_word(rank: int) -> str:
+    """A pronounceable made-up name, distinct for every rank."""
     letters = "bcdfghklmnprstvz"
     word = ""
     while True:
