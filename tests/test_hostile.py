@@ -12,6 +12,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
+from flask import url_for
 
 from webapp import auth, editing, taxonomy
 from webapp.cli import main
@@ -161,7 +162,6 @@ def write_rules(app) -> list[tuple[str, str]]:
             values = {arg: (1 if rule._converters[arg].__class__.__name__ == "IntegerConverter" else "x")
                       for arg in rule.arguments}
             with app.test_request_context():
-                from flask import url_for
                 found.append((method, url_for(rule.endpoint, **values)))
     return found
 

@@ -3,7 +3,10 @@
 import pytest
 from bs4 import BeautifulSoup
 
-from webapp import labels
+from tests.conftest import corpus_config
+from webapp import create_app, labels
+from webapp.build import build
+from webapp.db import connect
 from webapp.labelfile import LabelRecord
 
 HX = {"HX-Request": "true"}
@@ -168,8 +171,6 @@ def test_unknown_things_get_a_helpful_404(client, path):
 
 
 def test_empty_corpus_home_says_what_to_do(tmp_path):
-    from webapp import create_app
-
     empty = create_app({"TESTING": True, "DATABASE": str(tmp_path / "e.db"), "SEEDS_DIR": str(tmp_path)})
     page = soup(empty.test_client().get("/"))
     assert "No documents yet" in page.text
@@ -192,3 +193,17 @@ def test_long_columns_show_a_page_of_cards_and_load_more_on_demand(client, db):
     assert f"({total - 25} not shown)" in more.text
     assert more["href"] == "/topics/deportation?view=stance&limit=50"
     assert len(soup(client.get(more["href"], headers=HX)).select(".column.stance-against .card")) == total
+
+
+def test_a_large_taxonomy_lists_its_biggest_topics_first_and_the_rest_on_request(corpus):
+    extra = "".join(f'\n[[topics]]\nid = "extra_{i}"\nname = "Extra {i}"\ntarget = "Claim {i}."\n' for i in range(41))
+    taxonomy_file = corpus / "labels" / "taxonomy.toml"
+    taxonomy_file.write_text(taxonomy_file.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    app = create_app(corpus_config(corpus))
+    build(connect(app.config["DATABASE"]), corpus / "seeds", corpus / "labels")
+    client = app.test_client()
+    page = soup(client.get("/"))
+    rows = [tr["data-topic"] for tr in page.select("table.matrix tbody tr")]
+    assert len(rows) == 40 and "deportation" in rows and "security" in rows
+    assert page.select_one('#topics a[href="/?all=topics#topics"]')
+    assert len(soup(client.get("/?all=topics")).select("table.matrix tbody tr")) == 45

@@ -12,15 +12,29 @@ from .relating import LINK_NOUNS
 bp = Blueprint("compare", __name__)
 
 
+# A large corpus lists its biggest topics and newest documents first, the rest on request.
+HOME_TOPICS = 40
+HOME_DOCUMENTS = 50
+
+
 @bp.get("/")
 def home():
     """Topic x stance counts, each cell linking to its slice, and the document list."""
     db = get_db()
+    matrix = comparison.stance_matrix(db)
+    topics = list(get_taxonomy().topics)
+    documents = comparison.documents_overview(db)
+    show_all = request.args.get("all", "")
+    if len(topics) > HOME_TOPICS and show_all != "topics":
+        biggest = sorted(topics, key=lambda t: -sum(matrix.get(t.id, {}).values()))[:HOME_TOPICS]
+        topics = [t for t in topics if t in biggest]
     return render_template(
         "compare/home.html",
-        topics=get_taxonomy().topics,
-        matrix=comparison.stance_matrix(db),
-        documents=comparison.documents_overview(db),
+        topics=topics,
+        topic_total=len(get_taxonomy().topics),
+        matrix=matrix,
+        documents=documents if show_all == "documents" else documents[:HOME_DOCUMENTS],
+        document_total=len(documents),
     )
 
 

@@ -227,12 +227,15 @@ def documents_overview(db) -> list[dict]:
     """Every document with its metadata and how many of its content passages carry labels."""
     return list(
         db.query(
-            """SELECT d.*, count(DISTINCT p.id) AS content,
-            count(DISTINCT CASE WHEN l.document IS NOT NULL THEN p.id END) AS labelled
-            FROM documents d
-            LEFT JOIN passages p ON p.document = d.id AND p.kind = 'content'
-            LEFT JOIN labels l ON l.document = p.document AND l.position = p.position
-                AND l.text_hash = p.text_hash
-            GROUP BY d.id ORDER BY d.date DESC, d.title"""
+            """WITH content AS (
+                SELECT document, count(*) AS n FROM passages WHERE kind = 'content' GROUP BY document
+            ), labelled AS (
+                SELECT p.document, count(DISTINCT p.id) AS n FROM passages p
+                JOIN labels l ON l.document = p.document AND l.position = p.position AND l.text_hash = p.text_hash
+                WHERE p.kind = 'content' GROUP BY p.document
+            )
+            SELECT d.*, coalesce(c.n, 0) AS content, coalesce(l.n, 0) AS labelled
+            FROM documents d LEFT JOIN content c ON c.document = d.id LEFT JOIN labelled l ON l.document = d.id
+            ORDER BY d.date DESC, d.title"""
         )
     )

@@ -48,7 +48,13 @@ def init_app(app) -> None:
 
 
 def get_taxonomy():
-    """The corpus's topics, read from the database once per request."""
+    """The corpus's topics, re-read from the database only when they changed."""
     if "taxonomy" not in g:
-        g.taxonomy = from_db(get_db())
+        db = get_db()
+        version = db.execute("SELECT value FROM counters WHERE name = 'topics'").fetchone()[0]
+        cache = current_app.extensions.setdefault("counterpoint_taxonomy", {})
+        key = current_app.config["DATABASE"]
+        if key not in cache or cache[key][0] != version:
+            cache[key] = (version, from_db(db))
+        g.taxonomy = cache[key][1]
     return g.taxonomy

@@ -154,3 +154,15 @@ def m050_label_files_pending(db):
     # Written in the same transaction as the change and cleared once the file is rewritten, so a
     # crash or a full disk between the two leaves a record that `reconcile` can act on.
     db["label_files_pending"].create({"document": str, "change": int}, pk="document", not_null={"change"})
+
+
+@migrations()
+def m060_topics_version(db):
+    """A counter that every change to the topics bumps, so processes can cache the taxonomy."""
+    db["counters"].create({"name": str, "value": int}, pk="name")
+    db["counters"].insert({"name": "topics", "value": 0})
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER topics_{event.lower()}_count AFTER {event} ON topics "
+            "BEGIN UPDATE counters SET value = value + 1 WHERE name = 'topics'; END"
+        )

@@ -8,6 +8,7 @@ only once it has enough labelled examples. Suggestions are shown to people, neve
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 
@@ -24,6 +25,8 @@ MIN_PER_STANCE = 2
 MAX_TRAINING_PASSAGES = 20_000
 # Passages x topics up to which training runs in the request (a fraction of a second).
 SYNC_TRAINING_LIMIT = 20_000
+# Labels keep changing while people work; refitting more often than this buys little.
+RETRAIN_SECONDS = 30
 # A corpus with hundreds of topics gets models for the best-labelled ones only.
 MAX_MODELLED_TOPICS = 50
 _lock = threading.Lock()
@@ -121,10 +124,11 @@ def _enough(examples: list[tuple[str, dict[str, str]]], topic: str, counts: Coun
 
 
 def current_suggester(db, topics: tuple[str, ...]) -> Suggester | None:
-    """This process's models, retrained when the labels changed since they were fitted.
+    """This process's models, refitted in the background when the labels have changed.
 
-    A small corpus trains at once. A large one trains in a background thread while requests
-    carry on with the previous models (or none), so no page waits for a minute of fitting.
+    The first fit of a small corpus happens at once, so the queue has suggestions from the
+    start. After that, saves never wait for fitting: a background thread refits at most once
+    per RETRAIN_SECONDS while requests carry on with the previous models.
     """
     version = (
         db.execute("SELECT count(*), max(updated) FROM labels").fetchone(),
@@ -134,14 +138,15 @@ def current_suggester(db, topics: tuple[str, ...]) -> Suggester | None:
     cache = current_app.extensions.setdefault("counterpoint_suggester", {})
     key = current_app.config["DATABASE"]
     with _lock:
-        entry = cache.setdefault(key, {"version": None, "model": None, "training": None})
-        if entry["version"] == version or entry["training"] == version:
+        entry = cache.setdefault(key, {"version": None, "model": None, "training": False, "started": 0.0})
+        if entry["version"] == version or entry["training"]:
             return entry["model"]
-        labelled = version[0][0]
-        if labelled * max(len(topics), 1) <= SYNC_TRAINING_LIMIT:
-            entry.update(version=version, model=train(training_data(db), topics))
+        if entry["version"] is None and version[0][0] * max(len(topics), 1) <= SYNC_TRAINING_LIMIT:
+            entry.update(version=version, model=train(training_data(db), topics), started=time.monotonic())
             return entry["model"]
-        entry["training"] = version
+        if entry["version"] is not None and time.monotonic() - entry["started"] < RETRAIN_SECONDS:
+            return entry["model"]
+        entry.update(training=True, started=time.monotonic())
     database = current_app.config["DATABASE"]
     threading.Thread(target=_train_in_background, args=(entry, version, database, topics), daemon=True).start()
     return entry["model"]
@@ -153,7 +158,7 @@ def _train_in_background(entry: dict, version: tuple, database: str, topics: tup
         model = train(training_data(db), topics)
     finally:
         db.close()
+        with _lock:
+            entry["training"] = False
     with _lock:
         entry.update(version=version, model=model)
-        if entry["training"] == version:
-            entry["training"] = None
