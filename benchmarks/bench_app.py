@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import corpora  # noqa: E402
-import measure  # noqa: E402
+import corpora
+import measure
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = 200

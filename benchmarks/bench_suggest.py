@@ -20,10 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import corpora  # noqa: E402
-from webapp import suggest  # noqa: E402
-from webapp.build import build  # noqa: E402
-from webapp.db import connect  # noqa: E402
+import corpora
+
+from webapp import suggest
+from webapp.build import build
+from webapp.db import connect
 
 REPO = Path(__file__).resolve().parent.parent
 FOLDS = 5

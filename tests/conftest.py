@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from werkzeug.serving import make_server
 
-from webapp import create_app
+from webapp import create_app, labels
 from webapp.build import build
 from webapp.db import connect
 
@@ -25,6 +26,26 @@ def corpus(tmp_path: Path) -> Path:
     shutil.copytree(REPO / "seeds", root / "seeds")
     shutil.copytree(REPO / "labels", root / "labels")
     return root
+
+
+PAKISTAN = "002_ce58d6deddc87eed.txt"
+
+
+def passage_id(db, document: str, position: int) -> int:
+    """The id of the passage at a position of a document."""
+    return db.execute("SELECT id FROM passages WHERE document = ? AND position = ?", [document, position]).fetchone()[0]
+
+
+def add_second_annotator(db, name: str = "bea") -> None:
+    """As the founding team on the Pakistan report, except: passage 7 against, passage 8 no topic."""
+    records = []
+    for r in labels.records(db, PAKISTAN):
+        if r.position == 7:
+            r = replace(r, stance="against")
+        if r.position == 8:
+            r = replace(r, topic=None, stance=None, holder=None)
+        records.append(replace(r, annotator=name))
+    labels.store(db, records)
 
 
 def corpus_config(root: Path) -> dict:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import PAKISTAN, add_second_annotator, passage_id
 
-from webapp import agreement, comparison, editing, labels
+from webapp import agreement, comparison, editing
 from webapp.build import build
 from webapp.comparison import ADJUDICATOR
 from webapp.db import connect
 
 P, A = agreement.PRESENT, agreement.ABSENT
-PAKISTAN = "002_ce58d6deddc87eed.txt"
 
 
 # --- Cohen's kappa ---------------------------------------------------------------------------
@@ -134,24 +133,8 @@ def test_seed_corpus_has_one_annotator_and_no_figures(db):
 
 # --- On the database: a second annotator, disagreements, adjudication ---------------------------
 
-def add_second_annotator(db, name: str = "bea") -> None:
-    """Copy the founding team's labels on the Pakistan report as `name`'s, with two differences.
-
-    Passage 7: against instead of favour. Passage 8: "no topic applies" instead of neutral.
-    """
-    records = []
-    for r in labels.records(db, PAKISTAN):
-        if r.position == 7:
-            r = replace(r, stance="against")
-        if r.position == 8:
-            r = replace(r, topic=None, stance=None, holder=None)
-        records.append(replace(r, annotator=name))
-    labels.store(db, records)
 
 
-def passage_id(db, document: str, position: int) -> int:
-    """The id of the passage at a position of a document."""
-    return db.execute("SELECT id FROM passages WHERE document = ? AND position = ?", [document, position]).fetchone()[0]
 
 
 def test_annotations_from_the_database(db):
@@ -197,6 +180,7 @@ def test_adjudication_is_recorded_and_wins_in_the_comparison(db):
     assert change.note == "Adjudicated by lead: Reported, not endorsed"
     assert editing.history(db, PAKISTAN, 7)[0].id == change.id
     card = next(c for c in comparison.topic_cards(db, "deportation", comparison.Filters()) if c.id == seven)
+    comparison.with_details(db, "deportation", [card])
     assert (card.stance, card.holder, card.votes) == ("neutral", "Pakistani officials", {ADJUDICATOR: "neutral"})
     assert not card.contested
     # Still a disagreement between the annotators, now with its adjudication.
@@ -214,7 +198,9 @@ def test_withdrawing_an_adjudication_restores_the_annotators_labels(db):
     change = agreement.withdraw(db, seven, "lead", "too hasty")
     assert (change.annotator, change.after, change.note) == (ADJUDICATOR, [], "Adjudication withdrawn by lead: too hasty")
     card = next(c for c in comparison.topic_cards(db, "deportation", comparison.Filters()) if c.id == seven)
-    assert card.votes == {"bea": "against", "founding-team": "favour"} and card.contested
+    assert card.contested
+    comparison.with_details(db, "deportation", [card])
+    assert card.votes == {"bea": "against", "founding-team": "favour"}
     assert agreement.withdraw(db, seven, "lead") is None
     with pytest.raises(editing.EditError):
         agreement.withdraw(db, 999_999, "lead")
@@ -249,6 +235,7 @@ def test_adjudication_round_trips_through_label_files(app, db, corpus: Path):
     try:
         build(fresh, corpus / "seeds", corpus / "labels")
         cards = {c.id: c for c in comparison.topic_cards(fresh, "deportation", comparison.Filters())}
+        comparison.with_details(fresh, "deportation", [cards[seven]])
         assert cards[seven].votes == {ADJUDICATOR: "against"}
         assert agreement.disagreements(fresh, seven)[0].adjudication is not None
     finally:

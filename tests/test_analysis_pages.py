@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import PAKISTAN, add_second_annotator, passage_id
 
-from webapp import agreement, charts, labels, taxonomy
+from webapp import agreement, charts, taxonomy
 from webapp.comparison import ADJUDICATOR, Card
 
-PAKISTAN = "002_ce58d6deddc87eed.txt"
 HTMX = {"HX-Request": "true"}
 
 
@@ -112,21 +111,8 @@ def test_stance_phrase():
 
 # --- Pages ---------------------------------------------------------------------------------------
 
-def add_second_annotator(db, name: str = "bea") -> None:
-    """As the founding team on the Pakistan report, except: passage 7 against, passage 8 no topic."""
-    records = []
-    for r in labels.records(db, PAKISTAN):
-        if r.position == 7:
-            r = replace(r, stance="against")
-        if r.position == 8:
-            r = replace(r, topic=None, stance=None, holder=None)
-        records.append(replace(r, annotator=name))
-    labels.store(db, records)
 
 
-def passage_id(db, document: str, position: int) -> int:
-    """The id of the passage at a position of a document."""
-    return db.execute("SELECT id FROM passages WHERE document = ? AND position = ?", [document, position]).fetchone()[0]
 
 
 def soup(response) -> BeautifulSoup:

@@ -6,8 +6,8 @@ import time
 
 import pytest
 from bs4 import BeautifulSoup
-
 from conftest import corpus_config
+
 from webapp import auth, create_app, serving
 from webapp.build import build
 from webapp.cli import main

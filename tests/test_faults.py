@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
-
 from helpers_server import Browser, command, server_env, serving
+
 from webapp import editing, importing, labels, links, reconcile, taxonomy
 from webapp.cli import main
 from webapp.db import connect

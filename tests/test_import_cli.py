@@ -166,7 +166,7 @@ def test_a_rebuild_reproduces_jsonl_documents_and_labels_exactly(runner, loaded,
     assert after["files"] == before["files"]
     for table in ("passages", "labels", "topics"):
         assert after["tables"][table] == before["tables"][table]
-    key = lambda row: {k: v for k, v in row.items() if k != "imported"}  # noqa: E731 - import time differs
+    key = lambda row: {k: v for k, v in row.items() if k != "imported"}
     assert list(map(key, after["tables"]["documents"])) == list(map(key, before["tables"]["documents"]))
 
 

@@ -9,7 +9,13 @@ import pytest
 from webapp import labels
 from webapp.build import build
 from webapp.db import connect
-from webapp.labelfile import LabelFileError, LabelRecord, atomic_write, format_records, parse_lines
+from webapp.labelfile import (
+    LabelFileError,
+    LabelRecord,
+    atomic_write,
+    format_records,
+    parse_lines,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 TOPICS = ("recognition", "deportation", "womens_rights", "security")

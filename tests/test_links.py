@@ -3,16 +3,12 @@
 import shutil
 
 import pytest
+from conftest import passage_id
 
 from webapp import links
 from webapp.build import build
 from webapp.db import connect
 from webapp.labelfile import LabelFileError
-
-
-def passage_id(db, document: str, position: int) -> int:
-    """The id of a passage by its place."""
-    return db.execute("SELECT id FROM passages WHERE document = ? AND position = ?", [document, position]).fetchone()[0]
 
 
 @pytest.fixture

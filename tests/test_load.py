@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from helpers_server import PASSWORD, Browser, serving
+
 from webapp import labels
 from webapp.cli import main
 from webapp.db import connect

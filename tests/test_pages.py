@@ -2,8 +2,8 @@
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import corpus_config
 
-from tests.conftest import corpus_config
 from webapp import create_app, labels
 from webapp.build import build
 from webapp.db import connect
@@ -95,6 +95,11 @@ def test_filter_by_holder_keeps_only_that_holders_passages(client):
     holders = {c.select_one(".holder-name").text for c in page.select(".card")}
     assert holders == {holder}
     assert page.select_one(f'select#holder option[value="{holder}"]').has_attr("selected")
+    # The menus still offer every holder and source of the topic, so the filter can be changed.
+    unfiltered = soup(client.get("/topics/security"))
+    for menu in ("select#holder option", "select#document option"):
+        assert [o["value"] for o in page.select(menu)] == [o["value"] for o in unfiltered.select(menu)]
+    assert len(page.select("select#holder option")) > 2
 
 
 def test_filter_by_document_and_by_outlet(client):

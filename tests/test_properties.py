@@ -15,7 +15,14 @@ from hypothesis import strategies as st
 from webapp import corpus, importing, labels, splitting, taxonomy
 from webapp.corpus import CorpusError
 from webapp.db import connect
-from webapp.labelfile import FIELDS, LabelFileError, LabelRecord, format_records, parse_lines, read_file
+from webapp.labelfile import (
+    FIELDS,
+    LabelFileError,
+    LabelRecord,
+    format_records,
+    parse_lines,
+    read_file,
+)
 from webapp.taxonomy import STANCES, TaxonomyError
 
 REPO = Path(__file__).resolve().parent.parent

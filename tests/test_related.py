@@ -165,7 +165,7 @@ def test_queries_during_updates_never_fail(index):
         for _ in range(200):
             try:
                 related(index, 1, k=5)
-            except Exception as error:  # noqa: BLE001 - any failure is the finding
+            except Exception as error:
                 errors.append(error)
 
     reader = threading.Thread(target=query)

@@ -2,11 +2,11 @@
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import corpus_config, passage_id
 
 from webapp import create_app, links
 from webapp.build import build
 from webapp.db import connect
-from tests.conftest import corpus_config
 
 HX = {"HX-Request": "true"}
 
@@ -16,9 +16,6 @@ def soup(response) -> BeautifulSoup:
     return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
-def passage_id(db, document: str, position: int) -> int:
-    """The id of a passage by its place."""
-    return db.execute("SELECT id FROM passages WHERE document = ? AND position = ?", [document, position]).fetchone()[0]
 
 
 def token(client, path: str = "/") -> str:

@@ -1,8 +1,7 @@
 """Topics and stances come from the corpus's taxonomy file, with clear errors when it is wrong."""
 
-from pathlib import Path
-
 import re
+from pathlib import Path
 
 import pytest
 

@@ -8,7 +8,21 @@ from pathlib import Path
 from flask import Flask, current_app, render_template
 from werkzeug.exceptions import HTTPException
 
-from . import adding, analysis, api, auth, compare, db, documents, downloads, labelling, passages, relating, searching, security
+from . import (
+    adding,
+    analysis,
+    api,
+    auth,
+    compare,
+    db,
+    documents,
+    downloads,
+    labelling,
+    passages,
+    relating,
+    searching,
+    security,
+)
 from .splitting import KIND_LABELS
 
 

@@ -39,20 +39,18 @@ def start_preview():
             name = importing.document_name(values["title"] or " ".join(text.strip().split("\n")[0].split()[:8]))
         importing.check_metadata(values)
     except BadInput as exc:
-        html = render_template("adding/new.html", values=values, error=str(exc), limit=size_limit())
-        return html, invalid_status()
+        return form_with_error(values, exc)
     return show_preview(preview.from_text(text), values, name)
 
 
 @bp.post("/edit")
 def edit():
     """Merge, split or re-mark passages of the preview; htmx gets the preview alone."""
-    values = {f: request.form.get(f, "") for f in EDITABLE_FIELDS}
-    name = request.form.get("name", "")
+    values, name = posted_fields()
     try:
         draft = draft_from_form()
     except BadInput as exc:
-        return render_template("adding/new.html", values=values, error=str(exc), limit=size_limit()), invalid_status()
+        return form_with_error(values, exc)
     try:
         return show_preview(preview.apply(draft, request.form.get("action", "")), values, name)
     except BadInput as exc:
@@ -62,12 +60,11 @@ def edit():
 @bp.post("/save")
 def save():
     """Save the previewed document to seeds/ and the database, then show it."""
-    values = {f: request.form.get(f, "") for f in EDITABLE_FIELDS}
-    name = request.form.get("name", "")
+    values, name = posted_fields()
     try:
         draft = draft_from_form()
     except BadInput as exc:
-        return render_template("adding/new.html", values=values, error=str(exc), limit=size_limit()), invalid_status()
+        return form_with_error(values, exc)
     try:
         if not draft:
             raise BadInput("Every passage is empty: there is nothing to save.")
@@ -84,6 +81,16 @@ def save():
     except (BadInput, corpus.CorpusError) as exc:
         return show_preview(preview.refresh(draft), values, name, str(exc))
     return redirect(url_for("documents.show", name=saved.name), 303)
+
+
+def posted_fields() -> tuple[dict[str, str], str]:
+    """The metadata fields and document name a preview form carries along."""
+    return {f: request.form.get(f, "") for f in EDITABLE_FIELDS}, request.form.get("name", "")
+
+
+def form_with_error(values: dict[str, str], exc: BadInput):
+    """The add-document form again, filled in, saying what is wrong."""
+    return render_template("adding/new.html", values=values, error=str(exc), limit=size_limit()), invalid_status()
 
 
 def draft_from_form() -> list[preview.DraftPassage]:

@@ -9,7 +9,15 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for,
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 

@@ -35,6 +35,8 @@ def build(db, seeds_dir: Path, labels_dir: Path) -> BuildReport:
         labels.store(db, records)
         links.store(db, link_records)
         moved = {r.document: labels.reanchor(db, r.document) for r in results}
+    # Fresh statistics let SQLite pick the covering indexes that topic pages depend on.
+    db.analyze()
     labels.export(db, labels_dir, [document for document, count in moved.items() if count])
     return BuildReport(
         documents=len(results),

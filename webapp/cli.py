@@ -8,8 +8,19 @@ from pathlib import Path
 import click
 
 from . import (
-    auth, corpus, create_app, editing, exchange, formats, importing, labelimport, labels, reconcile, serving,
-    splitting, taxonomy,
+    auth,
+    corpus,
+    create_app,
+    editing,
+    exchange,
+    formats,
+    importing,
+    labelimport,
+    labels,
+    reconcile,
+    serving,
+    splitting,
+    taxonomy,
 )
 from .auth import AuthError, SharedModeError
 from .build import build
@@ -295,6 +306,7 @@ def import_documents_command(app, files: tuple[Path, ...], jsonl: bool, add_topi
             _import_jsonl(app, db, files, add_topics, annotator or app.config["ANNOTATOR"])
         else:
             _import_texts(app, db, files, {k: v for k, v in options.items() if v}, name)
+        db.analyze()
     except importing.BadInput as exc:
         raise click.ClickException("nothing was imported:\n  " + "\n  ".join(exc.problems)) from None
     except (TaxonomyError, CorpusError) as exc:

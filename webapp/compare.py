@@ -6,7 +6,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 
 from . import comparison, links, taxonomy
 from .db import get_db, get_taxonomy
-from .fragments import render
+from .fragments import render, wants_fragment
 from .relating import LINK_NOUNS
 
 bp = Blueprint("compare", __name__)
@@ -52,9 +52,8 @@ def topic(topic_id: str):
     rows = comparison.group_cards(cards, filters.view)
     shown_columns = {stance: column[: filters.limit] for stance, column in columns.items()}
     shown_rows = rows[: filters.limit]
-    shown_ids = [c.id for column in shown_columns.values() for c in column] + [
-        c.id for _, group in shown_rows for c in group
-    ]
+    shown = [c for column in shown_columns.values() for c in column] + [c for _, group in shown_rows for c in group]
+    comparison.with_details(db, topic.id, shown)
     return render(
         "compare/topic.html",
         "results",
@@ -69,11 +68,20 @@ def topic(topic_id: str):
         overall=overall,
         per_source=per_source,
         more_sources=more_sources,
-        choices=comparison.filter_choices(db, topic.id),
+        choices=_choices(db, topic.id, filters, cards),
         stances=taxonomy.STANCES,
-        link_counts=links.relation_counts(db, shown_ids),
+        link_counts=links.relation_counts(db, [c.id for c in shown]),
         link_nouns=LINK_NOUNS,
     )
+
+
+def _choices(db, topic_id: str, filters: comparison.Filters, cards: list[comparison.Card]) -> dict:
+    """What the filter menus offer: every source and holder of the topic, whatever is chosen."""
+    if wants_fragment():
+        return {}
+    if filters.active:
+        cards = comparison.topic_cards(db, topic_id, comparison.Filters())
+    return comparison.filter_choices(cards)
 
 
 def _args(filters: comparison.Filters, **overrides) -> dict:

@@ -17,14 +17,14 @@ ADJUDICATOR = "adjudicator"
 
 # Labels only count while the passage still has the text they were made on, and only the
 # adjudicator's count on a passage that has a current adjudication.
+_NOT_OVERRULED = f"""(l.annotator = '{ADJUDICATOR}' OR NOT EXISTS (
+    SELECT 1 FROM labels a WHERE a.document = p.document AND a.position = p.position
+    AND a.annotator = '{ADJUDICATOR}' AND a.text_hash = p.text_hash))"""
 _CURRENT_LABELS = f"""
     FROM passages p
     JOIN labels l ON l.document = p.document AND l.position = p.position AND l.text_hash = p.text_hash
     JOIN documents d ON d.id = p.document
-    WHERE p.kind = 'content'
-    AND (l.annotator = '{ADJUDICATOR}' OR NOT EXISTS (
-        SELECT 1 FROM labels a WHERE a.document = p.document AND a.position = p.position
-        AND a.annotator = '{ADJUDICATOR}' AND a.text_hash = p.text_hash))
+    WHERE p.kind = 'content' AND {_NOT_OVERRULED}
 """
 
 
@@ -72,12 +72,9 @@ class Card:
     date: str
     stance: str = ""
     holder: str = ""
+    # True when annotators gave this passage different stances on the topic.
+    contested: bool = False
     votes: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def contested(self) -> bool:
-        """True when annotators gave this passage different stances on the topic."""
-        return len(set(self.votes.values())) > 1
 
 
 def stance_matrix(db) -> dict[str, Counter]:
@@ -89,33 +86,57 @@ def stance_matrix(db) -> dict[str, Counter]:
 
 
 def topic_cards(db, topic: str, filters: Filters) -> list[Card]:
-    """The passages labelled with `topic`, narrowed by `filters`, in document order."""
+    """The passages labelled with `topic`, narrowed by `filters`, in document order.
+
+    Only what sorting, grouping and counting need is read here; `with_details` adds the text
+    and each annotator's stance to the cards actually shown.
+    """
     where, params = _filter_sql(filters)
-    rows = db.query(
-        f"""SELECT p.id, p.document, p.position, p.text, d.title, d.outlet, d.date,
-        l.annotator, l.stance, l.holder {_CURRENT_LABELS} AND l.topic = ? {where}
-        ORDER BY d.date DESC, p.document, p.position, l.annotator""",
+    rows = db.execute(
+        f"""SELECT p.id, p.document, p.position, d.title, d.outlet, d.date, l.stance, l.holder
+        {_CURRENT_LABELS} AND l.topic = ? {where}
+        ORDER BY d.date DESC, p.document, p.position""",
         [topic, *params],
     )
     cards: dict[int, Card] = {}
-    holders: dict[int, Counter] = defaultdict(Counter)
-    for row in rows:
-        card = cards.get(row["id"])
+    # Most passages have one annotator; only those with several need a vote counted.
+    several: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for pid, document, position, title, outlet, date, stance, holder in rows:
+        card = cards.get(pid)
         if card is None:
-            card = cards[row["id"]] = Card(
-                row["id"], row["document"], row["position"], row["text"],
-                row["title"] or row["document"], row["outlet"] or "", row["date"] or "",
-            )
-        card.votes[row["annotator"]] = row["stance"]
-        if row["holder"]:
-            holders[row["id"]][row["holder"]] += 1
-    for card in cards.values():
-        card.stance, _ = _consensus(card.votes.values())
-        card.holder = holders[card.id].most_common(1)[0][0] if holders[card.id] else ""
+            cards[pid] = Card(pid, document, position, "", title or document, outlet or "", date or "",
+                              stance, holder or "")
+        else:
+            several[pid].append((stance, holder))
+    for pid, votes in several.items():
+        card = cards[pid]
+        votes.append((card.stance, card.holder))
+        card.stance, card.contested = _consensus(stance for stance, _ in votes)
+        held = Counter(holder for _, holder in votes if holder)
+        card.holder = held.most_common(1)[0][0] if held else ""
     return [
         c for c in cards.values()
         if (not filters.stance or c.stance == filters.stance) and (not filters.holder or c.holder == filters.holder)
     ]
+
+
+def with_details(db, topic: str, cards: list[Card]) -> list[Card]:
+    """Fill in the text and each annotator's stance of the cards about to be shown."""
+    by_id = {c.id: c for c in cards}
+    if not by_id:
+        return cards
+    marks = ", ".join("?" for _ in by_id)
+    for pid, text in db.execute(f"SELECT id, text FROM passages WHERE id IN ({marks})", list(by_id)):
+        by_id[pid].text = text
+    # CROSS JOIN keeps SQLite from walking every label of the topic to find a page's few cards.
+    for pid, annotator, stance in db.execute(
+        f"""SELECT p.id, l.annotator, l.stance FROM passages p CROSS JOIN labels l
+        ON l.document = p.document AND l.position = p.position AND l.text_hash = p.text_hash
+        WHERE p.id IN ({marks}) AND l.topic = ? AND {_NOT_OVERRULED}""",
+        [*by_id, topic],
+    ):
+        by_id[pid].votes[annotator] = stance
+    return cards
 
 
 def _limit(value: str) -> int:
@@ -210,17 +231,13 @@ def summary(cards: list[Card]) -> tuple[Counter, list[tuple[str, Counter]], int]
     return overall, shown, max(len(biggest) - SUMMARY_SOURCES, 0)
 
 
-def filter_choices(db, topic: str) -> dict[str, list[str]]:
-    """The documents, outlets and holders a topic page can be filtered by."""
-    documents = db.query(
-        f"SELECT DISTINCT p.document AS id, d.title, d.outlet {_CURRENT_LABELS} AND l.topic = ? ORDER BY d.title",
-        [topic],
-    )
-    holders = db.execute(
-        f"SELECT DISTINCT l.holder {_CURRENT_LABELS} AND l.topic = ? AND l.holder IS NOT NULL ORDER BY l.holder",
-        [topic],
-    )
-    return {"documents": list(documents), "holders": [h for (h,) in holders]}
+def filter_choices(cards: list[Card]) -> dict[str, list]:
+    """The sources and holders that narrowing a topic's unfiltered `cards` can choose from."""
+    documents = {c.document: {"id": c.document, "title": c.title, "outlet": c.outlet} for c in cards}
+    return {
+        "documents": sorted(documents.values(), key=lambda d: d["title"]),
+        "holders": sorted({c.holder for c in cards if c.holder}),
+    }
 
 
 def documents_overview(db) -> list[dict]:

@@ -15,8 +15,17 @@ from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
 from .exchange import (
-    DOCUMENT_FIELDS, ExchangeError, Item, Label, check_label, collect, items_from_rows,
-    optional_position, optional_text, passages_from_rows, required_text,
+    DOCUMENT_FIELDS,
+    ExchangeError,
+    Item,
+    Label,
+    check_label,
+    collect,
+    items_from_rows,
+    optional_position,
+    optional_text,
+    passages_from_rows,
+    required_text,
 )
 from .taxonomy import STANCES, Taxonomy
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .labelfile import LabelFileError, LabelRecord, atomic_write, format_records, read_file
+from .labelfile import (
+    LabelFileError,
+    LabelRecord,
+    atomic_write,
+    format_records,
+    read_file,
+)
 from .splitting import text_hash
 
 PASSAGES_FOLDER = "passages"
