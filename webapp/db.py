@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 from flask import current_app, g
@@ -29,17 +30,27 @@ def connect(path: str | Path) -> Database:
 
 
 def get_db() -> Database:
-    """Return the request's database, opening it on first use."""
+    """Return this thread's database connection for the app, opening it on first use.
+
+    Connections outlive requests: a fresh one per request would start with an empty page
+    cache and re-check the schema, which cost a large topic page most of its time.
+    """
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"])
+        held = current_app.extensions.setdefault("counterpoint_connections", threading.local())
+        path = current_app.config["DATABASE"]
+        if getattr(held, "path", None) != path:
+            if getattr(held, "db", None) is not None:
+                held.db.close()
+            held.db, held.path = connect(path), path
+        g.db = held.db
     return g.db
 
 
 def close_db(_exc: BaseException | None = None) -> None:
-    """Close the request's database if one was opened."""
+    """End the request's use of its connection, leaving no transaction open on it."""
     db = g.pop("db", None)
-    if db is not None:
-        db.close()
+    if db is not None and db.conn.in_transaction:
+        db.conn.rollback()
 
 
 def init_app(app) -> None:
