@@ -27,6 +27,9 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLES = 200
 
 
+KINDS = ["seeds", "perspectrum", "synthetic-10000", "synthetic-100000"]
+
+
 def prepare(kind: str, folder: Path) -> float | None:
     """Build a corpus folder and import it; returns import seconds (None for the seeds)."""
     if kind == "seeds":
@@ -126,8 +129,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="skip 100k and wrk")
     parser.add_argument("--wrk-seconds", type=int, default=30)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--corpus", action="append", choices=KINDS, help="measure only this corpus (repeatable)")
     args = parser.parse_args()
-    kinds = ["seeds", "perspectrum", "synthetic-10000"] + ([] if args.quick else ["synthetic-100000"])
+    kinds = args.corpus or [k for k in KINDS if not (args.quick and k == "synthetic-100000")]
     print(f"# Counterpoint app benchmarks, {time.strftime('%Y-%m-%d')}, {machine()}")
     results = []
     for kind in kinds:

@@ -119,6 +119,16 @@ def test_hand_edited_files_are_reported_not_overwritten(app, db, corpus):
     assert_files_agree(corpus)
 
 
+def test_serve_reports_hand_edited_files_once_it_is_up(app, db, corpus):
+    path = labels.label_file(corpus / "labels", DOCUMENT)
+    path.write_text("".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[1:]), encoding="utf-8")
+    with serving(corpus, workers=1) as server:
+        deadline = time.monotonic() + 30
+        while "differ from the database" not in server.output() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "differ from the database" in server.output() and DOCUMENT in server.output()
+
+
 def test_load_removes_stale_temporary_files_and_never_reads_them(app, corpus):
     folder = corpus / "labels" / labels.PASSAGES_FOLDER
     stale = folder / f".{DOCUMENT}.jsonl.x1y2.tmp"

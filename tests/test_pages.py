@@ -200,6 +200,35 @@ def test_long_columns_show_a_page_of_cards_and_load_more_on_demand(client, db):
     assert len(soup(client.get(more["href"], headers=HX)).select(".column.stance-against .card")) == total
 
 
+def test_rows_page_their_cards_too(client, db):
+    unlabelled = db.execute(
+        """SELECT document, position, text FROM passages p WHERE kind = 'content' AND NOT EXISTS (
+        SELECT 1 FROM labels l WHERE l.document = p.document AND l.position = p.position AND l.topic = 'security')"""
+    ).fetchall()
+    labels.store(db, [LabelRecord(d, pos, "security", "neutral", "Analysts", "bulk", "2026-01-01T00:00:00Z", text)
+                      for d, pos, text in unlabelled])
+    page = soup(client.get("/topics/security?view=holder"))
+    row = next(r for r in page.select(".rows .row") if r.h2.contents[0].strip() == "Analysts")
+    assert row.select_one("h2 .n").text == str(len(unlabelled)) and len(unlabelled) > 25
+    assert len(row.select(".card")) == 25
+    assert f"({len(unlabelled) - 25} not shown in this row)" in row.select_one("a.show-more").text
+
+
+def test_pages_show_changes_made_by_other_processes(client, db):
+    before = soup(client.get("/topics/security"))
+    home_before = soup(client.get("/")).get_text()
+    first = before.select_one(".column.stance-favour .card")
+    document, position = db.execute("SELECT document, position FROM passages WHERE id = ?", [first["data-passage"]]).fetchone()
+    # Another worker (here: another connection) moves the passage to "against".
+    db.execute("UPDATE labels SET stance = 'against' WHERE document = ? AND position = ? AND topic = 'security'",
+               [document, position])
+    db.conn.commit()
+    after = soup(client.get("/topics/security"))
+    assert first["data-passage"] in card_ids(after.select_one(".column.stance-against"))
+    assert first["data-passage"] not in card_ids(after.select_one(".column.stance-favour"))
+    assert soup(client.get("/")).get_text() != home_before
+
+
 def test_a_large_taxonomy_lists_its_biggest_topics_first_and_the_rest_on_request(corpus):
     extra = "".join(f'\n[[topics]]\nid = "extra_{i}"\nname = "Extra {i}"\ntarget = "Claim {i}."\n' for i in range(41))
     taxonomy_file = corpus / "labels" / "taxonomy.toml"

@@ -76,15 +76,26 @@ def _build(app) -> None:
     _say_reconciled(repaired)
 
 
-def _reconcile(app) -> None:
-    """Rewrite label files that lag behind the database, and say what still differs."""
+def _reconcile(app, compare: bool = True) -> None:
+    """Rewrite label files that lag behind the database, and (with `compare`) say what still differs."""
     db = connect(app.config["DATABASE"])
     try:
         repaired = reconcile.reconcile(db, Path(app.config["LABELS_DIR"]), Path(app.config["SEEDS_DIR"]))
-        repaired.differing = reconcile.differing(db, Path(app.config["LABELS_DIR"]))
+        if compare:
+            repaired.differing = reconcile.differing(db, Path(app.config["LABELS_DIR"]))
     finally:
         db.close()
     _say_reconciled(repaired)
+
+
+def _report_differing(app) -> None:
+    """Say which label files differ from the database (every file is read: seconds at 100k labels)."""
+    db = connect(app.config["DATABASE"])
+    try:
+        report = reconcile.Report(differing=reconcile.differing(db, Path(app.config["LABELS_DIR"])))
+    finally:
+        db.close()
+    _say_reconciled(report)
 
 
 def _say_reconciled(report: reconcile.Report) -> None:
@@ -191,14 +202,17 @@ def serve_command(app, host: str, port: int, workers: int | None, shared: bool) 
             app = create_app({"SHARED": True}, corpus=Path(app.config["CORPUS"]))
         except SharedModeError as exc:
             raise click.ClickException(str(exc)) from None
-    if _is_empty(app):
+    checked = _is_empty(app)
+    if checked:
         _build(app)
     else:
-        _reconcile(app)
+        # Lagging files are repaired before serving; the full comparison of every file runs
+        # once the workers are up, so that a large corpus does not delay the first page.
+        _reconcile(app, compare=False)
     workers = workers or int(app.config["WORKERS"])
     mode = "shared: annotators sign in" if app.config["SHARED"] else f"local: labelling as {app.config['ANNOTATOR']}"
     click.echo(f"Serving {app.config['DATABASE']} on http://{host}:{port}/ with {workers} workers ({mode}).")
-    serving.serve(app, host, port, workers)
+    serving.serve(app, host, port, workers, on_ready=None if checked else lambda: _report_differing(app))
 
 
 def _is_empty(app) -> bool:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, abort, render_template, request, url_for
 
 from . import comparison, links, taxonomy
-from .db import get_db, get_taxonomy
+from .db import cached, get_db, get_taxonomy
 from .fragments import render, wants_fragment
 from .relating import LINK_NOUNS
 
@@ -21,9 +23,9 @@ HOME_DOCUMENTS = 50
 def home():
     """Topic x stance counts, each cell linking to its slice, and the document list."""
     db = get_db()
-    matrix = comparison.stance_matrix(db)
+    matrix = cached("stance_matrix", (), lambda: comparison.stance_matrix(db))
     topics = list(get_taxonomy().topics)
-    documents = comparison.documents_overview(db)
+    documents = cached("documents_overview", (), lambda: comparison.documents_overview(db))
     show_all = request.args.get("all", "")
     if len(topics) > HOME_TOPICS and show_all != "topics":
         biggest = sorted(topics, key=lambda t: -sum(matrix.get(t.id, {}).values()))[:HOME_TOPICS]
@@ -46,42 +48,44 @@ def topic(topic_id: str):
     if topic is None:
         abort(404, f"There is no topic “{topic_id}” in this corpus.")
     filters = comparison.Filters.from_args(request.args)
-    cards = comparison.topic_cards(db, topic.id, filters)
-    overall, per_source, more_sources = comparison.summary(cards)
-    columns = comparison.by_stance(cards)
-    rows = comparison.group_cards(cards, filters.view)
-    shown_columns = {stance: column[: filters.limit] for stance, column in columns.items()}
-    shown_rows = rows[: filters.limit]
-    shown = [c for column in shown_columns.values() for c in column] + [c for _, group in shown_rows for c in group]
+    view = _view(db, topic.id, filters)
+    limit = filters.limit
+    shown_columns = {stance: column[:limit] for stance, column in view.columns.items()}
+    # Rows page like columns, and so do the cards within a row.
+    shown_rows = [(name, group[:limit], len(group)) for name, group in view.rows[:limit]]
+    shown = [c for column in shown_columns.values() for c in column] + [c for _, group, _ in shown_rows for c in group]
     comparison.with_details(db, topic.id, shown)
     return render(
         "compare/topic.html",
         "results",
         topic=topic,
         filters=filters,
-        cards=cards,
+        cards=view.cards,
         columns=shown_columns,
-        column_totals={stance: len(column) for stance, column in columns.items()},
+        column_totals={stance: len(column) for stance, column in view.columns.items()},
         rows=shown_rows,
-        row_total=len(rows),
-        more_url=url_for("compare.topic", topic_id=topic.id, **_args(filters, limit=filters.limit + comparison.PAGE)),
-        overall=overall,
-        per_source=per_source,
-        more_sources=more_sources,
-        choices=_choices(db, topic.id, filters, cards),
+        row_total=len(view.rows),
+        more_url=url_for("compare.topic", topic_id=topic.id, **_args(filters, limit=limit + comparison.PAGE)),
+        overall=view.overall,
+        per_source=view.per_source,
+        more_sources=view.more_sources,
+        choices={} if wants_fragment() else _choices(db, topic.id),
         stances=taxonomy.STANCES,
         link_counts=links.relation_counts(db, [c.id for c in shown]),
         link_nouns=LINK_NOUNS,
     )
 
 
-def _choices(db, topic_id: str, filters: comparison.Filters, cards: list[comparison.Card]) -> dict:
+def _view(db, topic_id: str, filters: comparison.Filters) -> comparison.TopicView:
+    """A topic's view, shared by requests that differ only in how many cards they show."""
+    unpaged = replace(filters, limit=comparison.PAGE)
+    return cached("topic_view", (topic_id, unpaged), lambda: comparison.topic_view(db, topic_id, unpaged))
+
+
+def _choices(db, topic_id: str) -> dict:
     """What the filter menus offer: every source and holder of the topic, whatever is chosen."""
-    if wants_fragment():
-        return {}
-    if filters.active:
-        cards = comparison.topic_cards(db, topic_id, comparison.Filters())
-    return comparison.filter_choices(cards)
+    unfiltered = _view(db, topic_id, comparison.Filters())
+    return cached("topic_choices", (topic_id,), lambda: comparison.filter_choices(unfiltered.cards))
 
 
 def _args(filters: comparison.Filters, **overrides) -> dict:

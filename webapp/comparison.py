@@ -79,9 +79,18 @@ class Card:
 
 def stance_matrix(db) -> dict[str, Counter]:
     """Count passages per topic and consensus stance."""
+    # SQLite groups the votes; Python only decides the few distinct vote combinations.
     matrix: dict[str, Counter] = defaultdict(Counter)
-    for (_pid, topic), votes in _votes(db, "", []).items():
-        matrix[topic][_consensus(votes)[0]] += 1
+    for topic, stances, count in db.execute(
+        f"""SELECT topic, stances, count(*) FROM (
+            SELECT l.topic AS topic, group_concat(l.stance) AS stances
+            FROM labels l JOIN passages p
+            ON l.document = p.document AND l.position = p.position AND l.text_hash = p.text_hash
+            WHERE p.kind = 'content' AND l.topic != '' AND {_NOT_OVERRULED}
+            GROUP BY l.topic, l.document, l.position
+        ) GROUP BY topic, stances"""
+    ):
+        matrix[topic][_consensus(stances.split(","))[0]] += count
     return matrix
 
 
@@ -118,6 +127,26 @@ def topic_cards(db, topic: str, filters: Filters) -> list[Card]:
         c for c in cards.values()
         if (not filters.stance or c.stance == filters.stance) and (not filters.holder or c.holder == filters.holder)
     ]
+
+
+@dataclass
+class TopicView:
+    """Everything a topic page shows before paging: cards, counts, columns and rows."""
+
+    cards: list[Card]
+    overall: Counter
+    per_source: list[tuple[str, Counter]]
+    more_sources: int
+    columns: dict[str, list[Card]]
+    rows: list[tuple[str, list[Card]]]
+
+
+def topic_view(db, topic: str, filters: Filters) -> TopicView:
+    """A topic's cards narrowed by `filters`, counted and laid out for `filters.view`."""
+    cards = topic_cards(db, topic, filters)
+    overall, per_source, more_sources = summary(cards)
+    rows = group_cards(cards, filters.view) if filters.view != "stance" else []
+    return TopicView(cards, overall, per_source, more_sources, by_stance(cards), rows)
 
 
 def with_details(db, topic: str, cards: list[Card]) -> list[Card]:

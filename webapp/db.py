@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from flask import current_app, g
@@ -56,6 +57,32 @@ def close_db(_exc: BaseException | None = None) -> None:
 def init_app(app) -> None:
     """Register the database teardown with the app."""
     app.teardown_appcontext(close_db)
+
+
+# Results kept per process and data version; a topic's cards at 100k passages take a few MB.
+CACHE_ENTRIES = 16
+
+
+def cached(name: str, args: tuple, compute):
+    """`compute()`, remembered by this process until the data it reads next changes.
+
+    Every write to documents, passages, labels, links or topics bumps one counter (see
+    schema.m080), so a cached result is never older than the database.
+    """
+    db = get_db()
+    version = db.execute("SELECT value FROM counters WHERE name = 'data'").fetchone()[0]
+    store, lock = current_app.extensions.setdefault("counterpoint_cache", (OrderedDict(), threading.Lock()))
+    key = (current_app.config["DATABASE"], version, name, args)
+    with lock:
+        if key in store:
+            store.move_to_end(key)
+            return store[key]
+    value = compute()
+    with lock:
+        store[key] = value
+        while len(store) > CACHE_ENTRIES:
+            store.popitem(last=False)
+    return value
 
 
 def get_taxonomy():

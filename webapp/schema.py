@@ -175,3 +175,15 @@ def m070_comparison_indexes(db):
     # themselves, which made it about three times faster on a 10k-passage corpus.
     db["labels"].create_index(["topic", "document", "position", "text_hash", "annotator", "stance", "holder"])
     db["passages"].create_index(["document", "position", "text_hash", "kind"])
+
+
+@migrations()
+def m080_data_version(db):
+    """A counter that every change to what the comparison shows bumps, for per-process caches."""
+    db["counters"].insert({"name": "data", "value": 0}, replace=True)
+    for table in ("documents", "passages", "labels", "links", "topics"):
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            db.execute(
+                f"CREATE TRIGGER {table}_{event.lower()}_data AFTER {event} ON {table} "
+                "BEGIN UPDATE counters SET value = value + 1 WHERE name = 'data'; END"
+            )

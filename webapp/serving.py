@@ -23,8 +23,11 @@ class _Gunicorn(BaseApplication):
         return self.application
 
 
-def serve(app, host: str, port: int, workers: int, threads: int = 4) -> None:
-    """Serve `app` on host:port with `workers` processes of `threads` threads until stopped."""
+def serve(app, host: str, port: int, workers: int, threads: int = 4, on_ready=None) -> None:
+    """Serve `app` on host:port with `workers` processes of `threads` threads until stopped.
+
+    `on_ready()` runs in the main process once the workers are started.
+    """
     _Gunicorn(
         app,
         {
@@ -39,5 +42,6 @@ def serve(app, host: str, port: int, workers: int, threads: int = 4) -> None:
             "loglevel": "warning",
             "timeout": 60,
             "graceful_timeout": 10,
+            **({"when_ready": lambda _server: on_ready()} if on_ready else {}),
         },
     ).run()
