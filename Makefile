@@ -15,7 +15,9 @@ test: setup
 setup: $(VENV)/.installed $(HTMX)
 
 bench: setup
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/bench_app.py
+	$(BIN)/python benchmarks/bench_related.py --quick
+	$(BIN)/python benchmarks/bench_suggest.py
 
 # Reinstalled when pyproject.toml changes; the stamp file keeps repeat runs instant.
 $(VENV)/.installed: pyproject.toml

@@ -27,6 +27,8 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLES = 200
 
 
+# Topic pages measured right after a write: each one recomputes what the cache held.
+FRESH = 20
 KINDS = ["seeds", "perspectrum", "synthetic-10000", "synthetic-100000"]
 
 
@@ -88,6 +90,19 @@ def save_latencies(base: str, topics: list[str], passages: list[int]) -> list[fl
     return out
 
 
+def fresh_topic_latencies(base: str, topic_paths: list[str], passages: list[int]) -> list[float]:
+    """Seconds per topic page right after a label save, so no worker has it cached."""
+    client = measure.Client(base)
+    client.get("/label")
+    out = []
+    for path, pid in zip(topic_paths, passages):
+        topic = path.rsplit("/", 1)[1]
+        status, _ = client.post(f"/label/{pid}", [(f"stance-{topic}", "neutral"), (f"holder-{topic}", f"Fresh {pid}")])
+        assert status in (200, 303), status
+        out += latencies(client, [path])
+    return out
+
+
 def bench(kind: str, quick: bool, wrk_seconds: int) -> dict:
     """All figures for one corpus."""
     folder = Path(tempfile.mkdtemp(prefix=f"cp-bench-{kind}-"))
@@ -107,6 +122,9 @@ def bench(kind: str, quick: bool, wrk_seconds: int) -> dict:
             result["passage_page"] = measure.summary_ms(latencies(client, passage_paths))
             result["related_api"] = measure.summary_ms(latencies(client, [f"/api/passages/{p}/related?k=10" for p in passages]))
             result["label_save"] = measure.summary_ms(save_latencies(base, topics, passages[: SAMPLES // 2]))
+            result["topic_page_after_save"] = measure.summary_ms(
+                fresh_topic_latencies(base, topic_paths[-FRESH:], passages[-FRESH:])
+            )
             result["rss_warm_mb"] = max(measure.rss_mb(w) for w in measure.children(proc.pid))
             if not quick and kind in ("synthetic-10000", "synthetic-100000"):
                 result["wrk_topic_page"] = measure.wrk(base + topic_paths[0], seconds=wrk_seconds)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -125,6 +126,8 @@ class Client:
 
 def wrk(url: str, seconds: int = 30, connections: int = 16, threads: int = 2) -> dict[str, float]:
     """Run wrk against a loopback URL; returns requests/s and error counts."""
+    if shutil.which("wrk") is None:
+        return {"skipped": "wrk is not installed (Debian: apt install wrk)"}
     out = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
         capture_output=True, text=True, check=True,

@@ -222,7 +222,7 @@ def test_serve_shared_without_secret_key_says_how_to_set_one(cli, monkeypatch):
 def test_serve_runs_the_app_on_loopback_by_default(cli, monkeypatch):
     calls = []
     monkeypatch.setattr(
-        serving, "serve", lambda app, host, port, workers: calls.append((app.config["SHARED"], host, port, workers))
+        serving, "serve", lambda app, host, port, workers, on_ready=None: calls.append((app.config["SHARED"], host, port, workers))
     )
     assert cli("serve").exit_code == 0
     monkeypatch.setenv("COUNTERPOINT_SECRET_KEY", "k" * 32)
