@@ -7,6 +7,8 @@ only once it has enough labelled examples. Suggestions are shown to people, neve
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
 from collections import Counter
@@ -153,6 +155,10 @@ def current_suggester(db, topics: tuple[str, ...]) -> Suggester | None:
 
 
 def _train_in_background(entry: dict, version: tuple, database: str, topics: tuple[str, ...]) -> None:
+    # Lowest CPU priority for this thread only (Linux sets nice per thread), so pages and
+    # saves come first; fitting a large corpus takes seconds of CPU.
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
     db = connect(database)
     try:
         model = train(training_data(db), topics)
