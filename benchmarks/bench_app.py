@@ -75,30 +75,37 @@ def latencies(client: measure.Client, paths: list[str]) -> list[float]:
     return out
 
 
-def save_latencies(base: str, topics: list[str], passages: list[int]) -> list[float]:
-    """Seconds per label save: a plain form POST answered by its redirect."""
+def save_label(client: measure.Client, pid: int, topic: str, stance: str, holder: str) -> float:
+    """Seconds to save one label with a plain form POST answered by its redirect."""
+    status, seconds = client.post(f"/label/{pid}", [(f"stance-{topic}", stance), (f"holder-{topic}", holder)])
+    assert status in (200, 303), status
+    return seconds
+
+
+def labelling_client(base: str) -> measure.Client:
+    """A client holding a session and CSRF token from the label queue."""
     client = measure.Client(base)
     client.get("/label")
-    out = []
+    return client
+
+
+def save_latencies(base: str, topics: list[str], passages: list[int]) -> list[float]:
+    """Seconds per label save, on random topics and stances."""
+    client = labelling_client(base)
     rng = random.Random(3)
+    out = []
     for pid in passages:
         topic = rng.choice(topics)
-        fields = [(f"stance-{topic}", rng.choice(("favour", "neutral", "against"))), (f"holder-{topic}", "Bench")]
-        status, seconds = client.post(f"/label/{pid}", fields)
-        assert status in (200, 303), status
-        out.append(seconds)
+        out.append(save_label(client, pid, topic, rng.choice(("favour", "neutral", "against")), "Bench"))
     return out
 
 
 def fresh_topic_latencies(base: str, topic_paths: list[str], passages: list[int]) -> list[float]:
     """Seconds per topic page right after a label save, so no worker has it cached."""
-    client = measure.Client(base)
-    client.get("/label")
+    client = labelling_client(base)
     out = []
     for path, pid in zip(topic_paths, passages):
-        topic = path.rsplit("/", 1)[1]
-        status, _ = client.post(f"/label/{pid}", [(f"stance-{topic}", "neutral"), (f"holder-{topic}", f"Fresh {pid}")])
-        assert status in (200, 303), status
+        save_label(client, pid, path.rsplit("/", 1)[1], "neutral", f"Fresh {pid}")
         out += latencies(client, [path])
     return out
 

@@ -76,13 +76,11 @@ def _build(app) -> None:
     _say_reconciled(repaired)
 
 
-def _reconcile(app, compare: bool = True) -> None:
-    """Rewrite label files that lag behind the database, and (with `compare`) say what still differs."""
+def _reconcile(app) -> None:
+    """Rewrite label files that lag behind the database, and say what was repaired."""
     db = connect(app.config["DATABASE"])
     try:
         repaired = reconcile.reconcile(db, Path(app.config["LABELS_DIR"]), Path(app.config["SEEDS_DIR"]))
-        if compare:
-            repaired.differing = reconcile.differing(db, Path(app.config["LABELS_DIR"]))
     finally:
         db.close()
     _say_reconciled(repaired)
@@ -208,7 +206,7 @@ def serve_command(app, host: str, port: int, workers: int | None, shared: bool) 
     else:
         # Lagging files are repaired before serving; the full comparison of every file runs
         # once the workers are up, so that a large corpus does not delay the first page.
-        _reconcile(app, compare=False)
+        _reconcile(app)
     workers = workers or int(app.config["WORKERS"])
     mode = "shared: annotators sign in" if app.config["SHARED"] else f"local: labelling as {app.config['ANNOTATOR']}"
     click.echo(f"Serving {app.config['DATABASE']} on http://{host}:{port}/ with {workers} workers ({mode}).")

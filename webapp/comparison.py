@@ -17,12 +17,13 @@ ADJUDICATOR = "adjudicator"
 
 # Labels only count while the passage still has the text they were made on, and only the
 # adjudicator's count on a passage that has a current adjudication.
+_ON_SAME_TEXT = "l.document = p.document AND l.position = p.position AND l.text_hash = p.text_hash"
 _NOT_OVERRULED = f"""(l.annotator = '{ADJUDICATOR}' OR NOT EXISTS (
     SELECT 1 FROM labels a WHERE a.document = p.document AND a.position = p.position
     AND a.annotator = '{ADJUDICATOR}' AND a.text_hash = p.text_hash))"""
 _CURRENT_LABELS = f"""
     FROM passages p
-    JOIN labels l ON l.document = p.document AND l.position = p.position AND l.text_hash = p.text_hash
+    JOIN labels l ON {_ON_SAME_TEXT}
     JOIN documents d ON d.id = p.document
     WHERE p.kind = 'content' AND {_NOT_OVERRULED}
 """
@@ -85,7 +86,7 @@ def stance_matrix(db) -> dict[str, Counter]:
         f"""SELECT topic, stances, count(*) FROM (
             SELECT l.topic AS topic, group_concat(l.stance) AS stances
             FROM labels l JOIN passages p
-            ON l.document = p.document AND l.position = p.position AND l.text_hash = p.text_hash
+            ON {_ON_SAME_TEXT}
             WHERE p.kind = 'content' AND l.topic != '' AND {_NOT_OVERRULED}
             GROUP BY l.topic, l.document, l.position
         ) GROUP BY topic, stances"""
@@ -160,7 +161,7 @@ def with_details(db, topic: str, cards: list[Card]) -> list[Card]:
     # CROSS JOIN keeps SQLite from walking every label of the topic to find a page's few cards.
     for pid, annotator, stance in db.execute(
         f"""SELECT p.id, l.annotator, l.stance FROM passages p CROSS JOIN labels l
-        ON l.document = p.document AND l.position = p.position AND l.text_hash = p.text_hash
+        ON {_ON_SAME_TEXT}
         WHERE p.id IN ({marks}) AND l.topic = ? AND {_NOT_OVERRULED}""",
         [*by_id, topic],
     ):
@@ -273,11 +274,11 @@ def documents_overview(db) -> list[dict]:
     """Every document with its metadata and how many of its content passages carry labels."""
     return list(
         db.query(
-            """WITH content AS (
+            f"""WITH content AS (
                 SELECT document, count(*) AS n FROM passages WHERE kind = 'content' GROUP BY document
             ), labelled AS (
                 SELECT p.document, count(DISTINCT p.id) AS n FROM passages p
-                JOIN labels l ON l.document = p.document AND l.position = p.position AND l.text_hash = p.text_hash
+                JOIN labels l ON {_ON_SAME_TEXT}
                 WHERE p.kind = 'content' GROUP BY p.document
             )
             SELECT d.*, coalesce(c.n, 0) AS content, coalesce(l.n, 0) AS labelled
