@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-HTMX := webapp/static/vendor/htmx.min.js
+HTMX := webapp/web/static/vendor/htmx.min.js
 
 .PHONY: run test setup bench clean
 

@@ -33,7 +33,7 @@ import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from webapp.related import build_index, related
+from webapp.similarity.engine import build_index, related
 
 DATA = Path("/work/shared/data/perspectrum")
 DOCUMENT_SIZE = 30  # passages per synthetic document, and in the "add one document" test

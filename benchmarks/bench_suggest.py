@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpora
 
-from webapp import suggest
-from webapp.build import build
-from webapp.db import connect
+from webapp.labels.build import build
+from webapp.similarity import suggester
+from webapp.store.db import connect
 
 REPO = Path(__file__).resolve().parent.parent
 FOLDS = 5
@@ -42,13 +42,13 @@ def seeds() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = connect(Path(tmp) / "db.sqlite")
         build(db, REPO / "seeds", REPO / "labels")
-        examples = suggest.training_data(db)
+        examples = suggester.training_data(db)
         topics = tuple(r[0] for r in db.execute("SELECT id FROM topics ORDER BY sort"))
     tp, fp, fn = Counter(), Counter(), Counter()
     stance_right = stance_total = 0
     for fold in folds(len(examples), FOLDS):
         test = set(fold)
-        model = suggest.train([e for i, e in enumerate(examples) if i not in test], topics)
+        model = suggester.train([e for i, e in enumerate(examples) if i not in test], topics)
         predictions = model.suggest([examples[i][0] for i in fold])
         for i, suggestions in zip(fold, predictions):
             truth = examples[i][1]
@@ -82,13 +82,13 @@ def perspectrum() -> None:
         topic = f"claim_{claim['cId']}"
         own = [(texts[pid], {topic: corpora.STANCE[c["stance_label_3"]]}) for c in claim["perspectives"] for pid in c["pids"]]
         counts = Counter(e[1][topic] for e in own)
-        if len(own) < 2 * FOLDS or min(counts.values(), default=0) < suggest.MIN_PER_STANCE * 2:
+        if len(own) < 2 * FOLDS or min(counts.values(), default=0) < suggester.MIN_PER_STANCE * 2:
             continue
-        others = [(texts[pid], {}) for pid in rng.sample(list(texts), suggest.MIN_NEGATIVE)]
+        others = [(texts[pid], {}) for pid in rng.sample(list(texts), suggester.MIN_NEGATIVE)]
         for fold in folds(len(own), FOLDS, claim["cId"]):
             test = set(fold)
             train = [e for i, e in enumerate(own) if i not in test]
-            model = suggest.train(train + others, (topic,))
+            model = suggester.train(train + others, (topic,))
             if model is None or topic not in model.stance_models:
                 continue
             top = Counter(e[1][topic] for e in train).most_common(1)[0][0]

@@ -12,9 +12,10 @@ import pytest
 from click.testing import CliRunner
 from werkzeug.serving import make_server
 
-from webapp import create_app, labels
-from webapp.build import build
-from webapp.db import connect
+from webapp import create_app
+from webapp.labels import mirror
+from webapp.labels.build import build
+from webapp.store.db import connect
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -39,13 +40,13 @@ def passage_id(db, document: str, position: int) -> int:
 def add_second_annotator(db, name: str = "bea") -> None:
     """As the founding team on the Pakistan report, except: passage 7 against, passage 8 no topic."""
     records = []
-    for r in labels.records(db, PAKISTAN):
+    for r in mirror.records(db, PAKISTAN):
         if r.position == 7:
             r = replace(r, stance="against")
         if r.position == 8:
             r = replace(r, topic=None, stance=None, holder=None)
         records.append(replace(r, annotator=name))
-    labels.store(db, records)
+    mirror.store(db, records)
 
 
 def corpus_config(root: Path) -> dict:

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from webapp.build import build
-from webapp.db import connect
+from webapp.labels.build import build
+from webapp.store.db import connect
 
 TEXT = (
     "Talks in Kabul raise hopes and fears\n\nBy Jane Doe\n\n"

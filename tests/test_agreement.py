@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from conftest import PAKISTAN, add_second_annotator, passage_id
 
-from webapp import agreement, comparison, editing
-from webapp.build import build
-from webapp.comparison import ADJUDICATOR
-from webapp.db import connect
+from webapp.analysis import agreement, comparison
+from webapp.analysis.comparison import ADJUDICATOR
+from webapp.labels import editor
+from webapp.labels.build import build
+from webapp.store.db import connect
 
 P, A = agreement.PRESENT, agreement.ABSENT
 
@@ -151,7 +152,7 @@ def test_labels_on_changed_text_and_adjudications_do_not_count(db):
     add_second_annotator(db)
     seven = passage_id(db, PAKISTAN, 7)
     db.execute("UPDATE labels SET text_hash = 'old' WHERE annotator = 'bea' AND position = 7 AND document = ?", [PAKISTAN])
-    agreement.adjudicate(db, passage_id(db, PAKISTAN, 9), [editing.Choice("deportation", "neutral")], "lead")
+    agreement.adjudicate(db, passage_id(db, PAKISTAN, 9), [editor.Choice("deportation", "neutral")], "lead")
     data = agreement.annotations(db)
     assert "bea" not in data[seven]
     assert ADJUDICATOR not in agreement.annotator_names(data)
@@ -174,11 +175,11 @@ def test_adjudication_is_recorded_and_wins_in_the_comparison(db):
     add_second_annotator(db)
     seven = passage_id(db, PAKISTAN, 7)
     change = agreement.adjudicate(
-        db, seven, [editing.Choice("deportation", "neutral", "Pakistani officials")], "lead", "Reported, not endorsed"
+        db, seven, [editor.Choice("deportation", "neutral", "Pakistani officials")], "lead", "Reported, not endorsed"
     )
     assert change.annotator == ADJUDICATOR
     assert change.note == "Adjudicated by lead: Reported, not endorsed"
-    assert editing.history(db, PAKISTAN, 7)[0].id == change.id
+    assert editor.history(db, PAKISTAN, 7)[0].id == change.id
     card = next(c for c in comparison.topic_cards(db, "deportation", comparison.Filters()) if c.id == seven)
     comparison.with_details(db, "deportation", [card])
     assert (card.stance, card.holder, card.votes) == ("neutral", "Pakistani officials", {ADJUDICATOR: "neutral"})
@@ -188,13 +189,13 @@ def test_adjudication_is_recorded_and_wins_in_the_comparison(db):
     assert item.adjudication == {"deportation": {"stance": "neutral", "holder": "Pakistani officials"}}
     assert item.proposal("deportation") == ("neutral", "Pakistani officials")
     # Saving the same adjudication again records nothing.
-    assert agreement.adjudicate(db, seven, [editing.Choice("deportation", "neutral", "Pakistani officials")], "lead") is None
+    assert agreement.adjudicate(db, seven, [editor.Choice("deportation", "neutral", "Pakistani officials")], "lead") is None
 
 
 def test_withdrawing_an_adjudication_restores_the_annotators_labels(db):
     add_second_annotator(db)
     seven = passage_id(db, PAKISTAN, 7)
-    agreement.adjudicate(db, seven, [editing.Choice("deportation", "neutral")], "lead")
+    agreement.adjudicate(db, seven, [editor.Choice("deportation", "neutral")], "lead")
     change = agreement.withdraw(db, seven, "lead", "too hasty")
     assert (change.annotator, change.after, change.note) == (ADJUDICATOR, [], "Adjudication withdrawn by lead: too hasty")
     card = next(c for c in comparison.topic_cards(db, "deportation", comparison.Filters()) if c.id == seven)
@@ -202,13 +203,13 @@ def test_withdrawing_an_adjudication_restores_the_annotators_labels(db):
     comparison.with_details(db, "deportation", [card])
     assert card.votes == {"bea": "against", "founding-team": "favour"}
     assert agreement.withdraw(db, seven, "lead") is None
-    with pytest.raises(editing.EditError):
+    with pytest.raises(editor.EditError):
         agreement.withdraw(db, 999_999, "lead")
 
 
 def test_adjudicated_passages_stay_listed_when_annotators_agree(db):
     nine = passage_id(db, PAKISTAN, 9)
-    agreement.adjudicate(db, nine, [editing.Choice("deportation", "against")], "lead")
+    agreement.adjudicate(db, nine, [editor.Choice("deportation", "against")], "lead")
     (item,) = agreement.disagreements(db)
     assert item.passage["id"] == nine and item.differing == set()
     assert item.proposal("deportation") == ("against", "")
@@ -227,8 +228,8 @@ def test_adjudicating_that_no_topic_applies_removes_the_passage(db):
 def test_adjudication_round_trips_through_label_files(app, db, corpus: Path):
     add_second_annotator(db)
     seven = passage_id(db, PAKISTAN, 7)
-    agreement.adjudicate(db, seven, [editing.Choice("deportation", "against", "Pakistani government")], "lead")
-    editing.write_files(db, corpus / "labels", [PAKISTAN])
+    agreement.adjudicate(db, seven, [editor.Choice("deportation", "against", "Pakistani government")], "lead")
+    editor.write_files(db, corpus / "labels", [PAKISTAN])
     lines = (corpus / "labels" / "passages" / f"{PAKISTAN}.jsonl").read_text(encoding="utf-8")
     assert '"annotator": "adjudicator"' in lines
     fresh = connect(corpus / "instance" / "fresh.db")

@@ -10,8 +10,9 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import PAKISTAN, add_second_annotator, passage_id
 
-from webapp import agreement, charts, taxonomy
-from webapp.comparison import ADJUDICATOR, Card
+from webapp.analysis import agreement, charts
+from webapp.analysis.comparison import ADJUDICATOR, Card
+from webapp.corpus import taxonomy
 
 HTMX = {"HX-Request": "true"}
 

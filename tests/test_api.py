@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate as validate_spec
 
-from webapp import api
+from webapp.web import api
 
 SPEC = json.loads(api.SPEC.read_text(encoding="utf-8"))
 TOKEN = "test-token"
@@ -156,11 +156,11 @@ def test_in_shared_mode_writes_need_a_signed_in_annotator(app, writer):
     assert response.status_code == 303 and "/login" in response.headers["Location"]
     with client.session_transaction() as session:
         session["annotator"] = "alice"
-    from webapp import auth
-    from webapp.db import connect
+    from webapp.labels import accounts
+    from webapp.store.db import connect
 
     db = connect(app.config["DATABASE"])
-    auth.add_annotator(db, "alice", "a long password")
+    accounts.add_annotator(db, "alice", "a long password")
     db.close()
     response = client.put("/api/passages/3/labels", json={"labels": []}, headers=headers)
     assert response.status_code == 200

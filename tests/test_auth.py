@@ -8,10 +8,13 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import corpus_config
 
-from webapp import auth, create_app, serving
-from webapp.build import build
+from webapp import create_app
 from webapp.cli import main
-from webapp.db import connect
+from webapp.labels import accounts
+from webapp.labels.build import build
+from webapp.store.db import connect
+from webapp.web import serving
+from webapp.web.access import SharedModeError
 
 PASSWORD = "correct horse battery"
 
@@ -21,7 +24,7 @@ def shared_app(corpus, **config):
     app = create_app({**corpus_config(corpus), "SHARED": True, "SECRET_KEY": "test-secret", **config})
     db = connect(app.config["DATABASE"])
     build(db, corpus / "seeds", corpus / "labels")
-    auth.add_annotator(db, "alice", PASSWORD)
+    accounts.add_annotator(db, "alice", PASSWORD)
     db.close()
     return app
 
@@ -80,8 +83,8 @@ def test_passwords_are_hashed(shared):
 ])
 def test_add_annotator_refuses_bad_accounts(shared, name, password, message):
     db = connect(shared.config["DATABASE"])
-    with pytest.raises(auth.AuthError, match=message):
-        auth.add_annotator(db, name, password)
+    with pytest.raises(accounts.AuthError, match=message):
+        accounts.add_annotator(db, name, password)
     db.close()
 
 
@@ -167,7 +170,7 @@ def test_reads_can_require_sign_in(corpus):
 def test_removed_annotator_is_signed_out(shared, anon):
     login(anon)
     db = connect(shared.config["DATABASE"])
-    auth.remove_annotator(db, "alice")
+    accounts.remove_annotator(db, "alice")
     db.close()
     assert anon.get("/label").status_code == 303
 
@@ -183,7 +186,7 @@ def test_shared_mode_refuses_to_start_without_an_explicit_secret_key(corpus, mon
     monkeypatch.delenv("COUNTERPOINT_SECRET_KEY", raising=False)
     (corpus / "instance").mkdir(exist_ok=True)
     (corpus / "instance" / "secret_key").write_text("generated locally")
-    with pytest.raises(auth.SharedModeError, match="COUNTERPOINT_SECRET_KEY"):
+    with pytest.raises(SharedModeError, match="COUNTERPOINT_SECRET_KEY"):
         create_app({**corpus_config(corpus), "SHARED": True})
     monkeypatch.setenv("COUNTERPOINT_SECRET_KEY", "from the environment")
     assert create_app({**corpus_config(corpus), "SHARED": True}).secret_key == "from the environment"

@@ -7,7 +7,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from webapp import labels
+from webapp.labels import mirror
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,7 @@ def shown(page, passage_id: int) -> None:
 
 def mine(corpus, annotator: str) -> list[tuple]:
     """The annotator's records in the label file, as (position, topic, stance, holder)."""
-    text = labels.label_file(corpus / "labels", DOC).read_text(encoding="utf-8")
+    text = mirror.label_file(corpus / "labels", DOC).read_text(encoding="utf-8")
     return [(r["position"], r["topic"], r["stance"], r["holder"])
             for r in map(json.loads, text.splitlines()) if r["annotator"] == annotator]
 

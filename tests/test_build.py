@@ -2,10 +2,11 @@
 
 from pathlib import Path
 
-from webapp import labels, splitting
-from webapp.build import build
-from webapp.db import connect
-from webapp.labelfile import LabelRecord, format_records
+from webapp.corpus import splitting
+from webapp.labels import mirror
+from webapp.labels.build import build
+from webapp.labels.records import LabelRecord, format_records
+from webapp.store.db import connect
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = "002_ce58d6deddc87eed.txt"
@@ -66,9 +67,9 @@ def test_labels_follow_their_text_when_a_paragraph_is_inserted_above(app, db, co
     paragraphs = path.read_text(encoding="utf-8").split("\n\n")
     paragraphs.insert(5, "An editor's note inserted in a later version of the article, a full sentence.")
     path.write_text("\n\n".join(paragraphs), encoding="utf-8")
-    before = sorted((r.topic or "", r.annotator, r.text) for r in labels.records(db, DOC))
+    before = sorted((r.topic or "", r.annotator, r.text) for r in mirror.records(db, DOC))
     report = build(db, corpus / "seeds", corpus / "labels")
-    after = labels.records(db, DOC)
+    after = mirror.records(db, DOC)
     assert report.moved_labels > 0 and report.needs_review == 0
     assert sorted((r.topic or "", r.annotator, r.text) for r in after) == before
     texts = {r["position"]: r["text"] for r in db["passages"].rows_where("document = ?", [DOC])}
@@ -78,10 +79,10 @@ def test_labels_follow_their_text_when_a_paragraph_is_inserted_above(app, db, co
 
 
 def test_a_label_whose_passage_vanished_is_kept_and_flagged(app, db, corpus):
-    labels.store(db, [LabelRecord(DOC, 99, "security", "neutral", None, "someone", "2026-01-01T00:00:00Z", "Gone text.")])
+    mirror.store(db, [LabelRecord(DOC, 99, "security", "neutral", None, "someone", "2026-01-01T00:00:00Z", "Gone text.")])
     report = build(db, corpus / "seeds", corpus / "labels")
     assert report.needs_review == 1
-    assert any(r.position == 99 for r in labels.records(db, DOC))
+    assert any(r.position == 99 for r in mirror.records(db, DOC))
 
 
 def test_passage_identity_is_stable_across_reimports(app, db, corpus):

@@ -8,9 +8,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from webapp import editing, labels
-from webapp.db import connect
-from webapp.editing import Choice
+from webapp.labels import editor, mirror
+from webapp.labels.editor import Choice
+from webapp.store.db import connect
 
 SAVES = 6
 
@@ -32,8 +32,8 @@ def save_many(database: str, labels_dir: str, annotator: str, passages: list[int
     try:
         for n in range(SAVES):
             passage = passages[n % len(passages)]
-            change = editing.save(db, passage, annotator, [Choice("security", "favour", f"{annotator} #{n}")])
-            editing.write_files(db, Path(labels_dir), [change.document])
+            change = editor.save(db, passage, annotator, [Choice("security", "favour", f"{annotator} #{n}")])
+            editor.write_files(db, Path(labels_dir), [change.document])
     finally:
         db.close()
     return SAVES
@@ -45,8 +45,8 @@ def assert_everything_recorded(db, labels_dir: Path, expected_holders: set[str])
     assert recorded == expected_holders
     assert db["label_changes"].count == len(expected_holders)
     for document in ("000_26419f1f75a7eb13.txt", "004_1cda40431279602b.txt"):
-        on_disk = labels.label_file(labels_dir, document).read_text(encoding="utf-8")
-        assert on_disk == labels.format_records(labels.records(db, document))
+        on_disk = mirror.label_file(labels_dir, document).read_text(encoding="utf-8")
+        assert on_disk == mirror.format_records(mirror.records(db, document))
 
 
 def test_threads_saving_at_once_lose_nothing(app, db, corpus):

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from webapp import corpus, editing, exchange, formats, labels, taxonomy
-from webapp.build import build
-from webapp.db import connect
-from webapp.labelfile import LabelRecord
+from webapp.corpus import sources, taxonomy
+from webapp.interchange import formats, transfer
+from webapp.labels import editor, mirror
+from webapp.labels.build import build
+from webapp.labels.records import LabelRecord
+from webapp.store.db import connect
 
 DATA = Path(__file__).parent / "data"
 TAXONOMY = taxonomy.parse({"topics": [
@@ -42,9 +44,9 @@ def small_corpus(db, with_labels: bool = True) -> None:
     """One pre-split document with four passages, the two-topic taxonomy and, optionally, LABELS."""
     taxonomy.sync(db, TAXONOMY)
     metadata = {"title": "Tax, homes & more", "outlet": "The Daily", "date": "2026-01-02", "language": "en"}
-    corpus.store_documents(db, [corpus.presplit_document("news.jsonl", TEXTS, metadata)])
+    sources.store_documents(db, [sources.presplit_document("news.jsonl", TEXTS, metadata)])
     if with_labels:
-        labels.store(db, [
+        mirror.store(db, [
             LabelRecord("news.jsonl", pos, topic, stance, holder, who, "2026-02-03T04:05:06Z", TEXTS[pos])
             for pos, topic, stance, holder, who in LABELS
         ])
@@ -54,7 +56,7 @@ def label_set(db) -> list[tuple]:
     """Every current label as a comparable tuple."""
     return sorted(
         (r["document"], r["position"], r["topic"], r["stance"], r["holder"], r["annotator"], r["updated"])
-        for r in exchange.label_rows(db)
+        for r in transfer.label_rows(db)
     )
 
 
@@ -75,15 +77,15 @@ def fresh_db():
 
 @pytest.mark.parametrize("name", formats.FORMATS)
 def test_export_matches_the_golden_file(small_db, name):
-    text = formats.FORMATS[name].export(exchange.label_rows(small_db), TAXONOMY)
+    text = formats.FORMATS[name].export(transfer.label_rows(small_db), TAXONOMY)
     assert text == (DATA / FORMAT_FILES[name]).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("name", formats.FORMATS)
 def test_golden_file_imports_into_a_fresh_database_as_the_same_labels(small_db, fresh_db, name):
     items = formats.FORMATS[name].parse((DATA / FORMAT_FILES[name]).read_text(encoding="utf-8"), TAXONOMY, "nobody")
-    changes = exchange.import_items(fresh_db, items, f"Imported {name}")
-    assert len(changes) == 5  # one per (passage, annotator)
+    made = transfer.import_items(fresh_db, items, f"Imported {name}")
+    assert len(made) == 5  # one per (passage, annotator)
     assert label_set(fresh_db) == label_set(small_db)
     history = list(fresh_db.query("SELECT note FROM label_changes"))
     assert {h["note"] for h in history} == {f"Imported {name}"}
@@ -93,7 +95,7 @@ def test_golden_file_imports_into_a_fresh_database_as_the_same_labels(small_db, 
 def test_the_seed_corpus_round_trips(app, tmp_path, name):
     db = connect(app.config["DATABASE"])
     tax, before = taxonomy.from_db(db), label_set(db)
-    text = formats.FORMATS[name].export(exchange.label_rows(db), tax)
+    text = formats.FORMATS[name].export(transfer.label_rows(db), tax)
     db.close()
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "taxonomy.toml").write_text(
@@ -101,32 +103,32 @@ def test_the_seed_corpus_round_trips(app, tmp_path, name):
     fresh = connect(tmp_path / "fresh.db")
     build(fresh, Path(app.config["SEEDS_DIR"]), tmp_path / "empty")
     assert label_set(fresh) == []
-    exchange.import_items(fresh, formats.FORMATS[name].parse(text, tax, "nobody"), "round trip")
+    transfer.import_items(fresh, formats.FORMATS[name].parse(text, tax, "nobody"), "round trip")
     assert label_set(fresh) == before and len(before) > 50
     fresh.close()
 
 
 def test_importing_the_same_file_again_changes_nothing(small_db):
-    text = formats.export_labelstudio(exchange.label_rows(small_db), TAXONOMY)
-    assert exchange.import_items(small_db, formats.parse_labelstudio(text, TAXONOMY, "x"), "again") == []
+    text = formats.export_labelstudio(transfer.label_rows(small_db), TAXONOMY)
+    assert transfer.import_items(small_db, formats.parse_labelstudio(text, TAXONOMY, "x"), "again") == []
 
 
 def test_an_import_replaces_that_annotators_labels_on_the_passage_only(small_db):
     line = {"text": TEXTS[0], "document": "news.jsonl", "position": 0, "annotator": "alice",
             "label": ["housing:favour"], "holders": {"housing": "someone"}}
     items = formats.parse_doccano(json.dumps(line), TAXONOMY, "x")
-    [change] = exchange.import_items(small_db, items, "one line")
+    [change] = transfer.import_items(small_db, items, "one line")
     assert [r["topic"] for r in change.before] == ["climate"]
     rows = {(r["position"], r["annotator"]): (r["topic"], r["stance"], r["holder"])
-            for r in exchange.label_rows(small_db) if r["position"] == 0}
+            for r in transfer.label_rows(small_db) if r["position"] == 0}
     assert rows == {(0, "alice"): ("housing", "favour", "someone"), (0, "bob"): ("climate", "neutral", None)}
 
 
 def test_a_real_label_studio_export_imports(fresh_db):
     """Label Studio's own export: user ids, "email, id" usernames, cancelled annotations, no anchors."""
     items = formats.parse_labelstudio((DATA / "labelstudio-export.json").read_text(encoding="utf-8"), TAXONOMY, "x")
-    exchange.import_items(fresh_db, items, "from Label Studio")
-    rows = exchange.label_rows(fresh_db)
+    transfer.import_items(fresh_db, items, "from Label Studio")
+    rows = transfer.label_rows(fresh_db)
     assert [(r["position"], r["topic"], r["stance"], r["holder"], r["annotator"]) for r in rows] == [
         (0, "climate", "favour", "the minister", "alice@example.com"),
         (1, "climate", "against", None, "labelstudio-user-7"),
@@ -135,7 +137,7 @@ def test_a_real_label_studio_export_imports(fresh_db):
 
 def test_the_label_studio_config_names_every_field_the_export_uses(small_db):
     config = formats.labelstudio_config(TAXONOMY)
-    exported = json.loads(formats.export_labelstudio(exchange.label_rows(small_db), TAXONOMY))
+    exported = json.loads(formats.export_labelstudio(transfer.label_rows(small_db), TAXONOMY))
     names = {r["from_name"] for task in exported for a in task["annotations"] for r in a["result"]}
     assert names == {"topic", "stance_climate", "stance_housing", "holder_climate", "holder_housing"}
     assert all(f'name="{n}"' in config for n in names)
@@ -161,7 +163,7 @@ BAD = {
 @pytest.mark.parametrize("name", BAD)
 def test_a_bad_file_reports_every_problem_with_its_place(name):
     text, expected = BAD[name]
-    with pytest.raises(exchange.ExchangeError) as caught:
+    with pytest.raises(transfer.ExchangeError) as caught:
         formats.FORMATS[name].parse(text, TAXONOMY, "x")
     assert len(caught.value.problems) == len(expected)
     for problem, start in zip(caught.value.problems, expected):
@@ -177,8 +179,8 @@ def test_an_import_with_one_bad_passage_changes_nothing(small_db):
         {"text": "Text that is nowhere", "label": []},
     ]
     items = formats.parse_doccano("\n".join(map(json.dumps, lines)), TAXONOMY, "alice")
-    with pytest.raises(exchange.ExchangeError) as caught:
-        exchange.import_items(small_db, items, "bad")
+    with pytest.raises(transfer.ExchangeError) as caught:
+        transfer.import_items(small_db, items, "bad")
     assert [p.split(":")[0] for p in caught.value.problems] == ["line 2", "line 3", "line 4"]
     assert "differs" in caught.value.problems[0] and "not found" in caught.value.problems[1]
     assert label_set(small_db) == before
@@ -187,7 +189,7 @@ def test_an_import_with_one_bad_passage_changes_nothing(small_db):
 def test_a_passage_without_anchors_is_found_by_its_text(small_db):
     items = formats.parse_prodigy(json.dumps({"text": TEXTS[3], "accept": ["housing:favour"], "answer": "accept",
                                               "_annotator_id": "carol"}), TAXONOMY, "x")
-    exchange.import_items(small_db, items, "by text")
+    transfer.import_items(small_db, items, "by text")
     assert ("news.jsonl", 3, "housing", "favour", None, "carol") in [row[:6] for row in label_set(small_db)]
 
 
@@ -200,7 +202,7 @@ def test_csv_reads_back_with_the_csv_module_as_pandas_would(small_db):
     import csv
     import io
 
-    rows = list(csv.DictReader(io.StringIO(formats.export_csv(exchange.label_rows(small_db), TAXONOMY))))
+    rows = list(csv.DictReader(io.StringIO(formats.export_csv(transfer.label_rows(small_db), TAXONOMY))))
     assert len(rows) == len(LABELS)
     assert rows[2]["holder"] == 'critics, "the poor"' and rows[2]["title"] == "Tax, homes & more"
     assert rows[3]["text"].endswith("\nSecond line.")
@@ -210,8 +212,8 @@ def test_csv_reads_back_with_the_csv_module_as_pandas_would(small_db):
 def test_imports_write_the_label_files(small_db, tmp_path):
     items = formats.parse_doccano(json.dumps({"text": TEXTS[3], "document": "news.jsonl", "position": 3,
                                               "annotator": "dan", "label": ["climate:against"]}), TAXONOMY, "x")
-    changes = exchange.import_items(small_db, items, "files")
-    editing.write_files(small_db, tmp_path, {c.document for c in changes})
+    made = transfer.import_items(small_db, items, "files")
+    editor.write_files(small_db, tmp_path, {c.document for c in made})
     written = (tmp_path / "passages" / "news.jsonl.jsonl").read_text(encoding="utf-8")
     assert '"annotator": "dan"' in written
 
@@ -221,7 +223,7 @@ def test_download_buttons_serve_each_format_as_a_file(client, db, name):
     response = client.get(f"/downloads/labels.{name}")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].startswith("attachment; filename=\"counterpoint-labels-")
-    expected = formats.FORMATS[name].export(exchange.label_rows(db), taxonomy.from_db(db))
+    expected = formats.FORMATS[name].export(transfer.label_rows(db), taxonomy.from_db(db))
     assert response.get_data(as_text=True) == expected
 
 

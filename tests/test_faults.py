@@ -21,11 +21,12 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from helpers_server import Browser, command, server_env, serving
 
-from webapp import editing, importing, labels, links, reconcile, taxonomy
 from webapp.cli import main
-from webapp.db import connect
-from webapp.editing import Choice
-from webapp.labelfile import atomic_write
+from webapp.corpus import taxonomy
+from webapp.labels import editor, links, mirror, reconcile
+from webapp.labels.editor import Choice
+from webapp.store.db import connect
+from webapp.store.files import WrittenFiles, atomic_write, roll_forward
 
 pytestmark = pytest.mark.faults
 
@@ -50,9 +51,9 @@ def assert_corpus_sound(corpus: Path) -> None:
     finally:
         db.close()
     tax = taxonomy.load(corpus / "labels" / "taxonomy.toml")
-    records = labels.read_folder(corpus / "labels", tax.ids)
+    records = mirror.read_folder(corpus / "labels", tax.ids)
     links.read_file(corpus / "labels")
-    for path in (corpus / "labels" / labels.PASSAGES_FOLDER).glob(f"*{labels.FILE_SUFFIX}"):
+    for path in (corpus / "labels" / mirror.PASSAGES_FOLDER).glob(f"*{mirror.FILE_SUFFIX}"):
         assert path.read_text(encoding="utf-8").endswith("\n"), path
     # Leftover temporary files (from a kill mid-write) never end in a name the loader reads.
     for path in [*(corpus / "labels").rglob("*.tmp"), *(corpus / "seeds").glob("*.tmp")]:
@@ -83,32 +84,32 @@ def load(corpus: Path) -> str:
 def test_a_save_that_never_reached_its_file_is_rewritten_by_load(app, db, corpus):
     passage = content_passages(db)[0]
     # The process dies between COMMIT and the file write: only the database has the change.
-    change = editing.save(db, passage, "alice", [Choice("security", "against", "crash test")])
-    before = labels.label_file(corpus / "labels", DOCUMENT).read_text(encoding="utf-8")
+    change = editor.save(db, passage, "alice", [Choice("security", "against", "crash test")])
+    before = mirror.label_file(corpus / "labels", DOCUMENT).read_text(encoding="utf-8")
     assert reconcile.pending(db) == [DOCUMENT]
     assert reconcile.differing(db, corpus / "labels") == [DOCUMENT]
 
     output = load(corpus)
 
     assert f"Rewrote the label file of {DOCUMENT}" in output
-    after = labels.label_file(corpus / "labels", DOCUMENT).read_text(encoding="utf-8")
+    after = mirror.label_file(corpus / "labels", DOCUMENT).read_text(encoding="utf-8")
     assert after != before and "crash test" in after
     # The build read the rewritten file, so the committed change survived it.
-    assert editing.state(db, change.document, change.position, "alice")[0]["holder"] == "crash test"
+    assert editor.state(db, change.document, change.position, "alice")[0]["holder"] == "crash test"
     assert_files_agree(corpus)
 
 
 def test_a_file_written_but_not_marked_is_not_reported_as_rewritten(app, db, corpus):
     passage = content_passages(db)[0]
-    change = editing.save(db, passage, "alice", [Choice("security", "favour")])
-    labels.export(db, corpus / "labels", [change.document])  # written, but the mark not cleared
+    change = editor.save(db, passage, "alice", [Choice("security", "favour")])
+    mirror.export(db, corpus / "labels", [change.document])  # written, but the mark not cleared
     report = reconcile.reconcile(db, corpus / "labels")
     assert report.rewritten == [] and report.messages() == []
     assert reconcile.pending(db) == []
 
 
 def test_hand_edited_files_are_reported_not_overwritten(app, db, corpus):
-    path = labels.label_file(corpus / "labels", DOCUMENT)
+    path = mirror.label_file(corpus / "labels", DOCUMENT)
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     path.write_text("".join(lines[1:]), encoding="utf-8")  # a label deleted by hand
     output = load(corpus)
@@ -120,7 +121,7 @@ def test_hand_edited_files_are_reported_not_overwritten(app, db, corpus):
 
 
 def test_serve_reports_hand_edited_files_once_it_is_up(app, db, corpus):
-    path = labels.label_file(corpus / "labels", DOCUMENT)
+    path = mirror.label_file(corpus / "labels", DOCUMENT)
     path.write_text("".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[1:]), encoding="utf-8")
     with serving(corpus, workers=1) as server:
         deadline = time.monotonic() + 30
@@ -130,7 +131,7 @@ def test_serve_reports_hand_edited_files_once_it_is_up(app, db, corpus):
 
 
 def test_load_removes_stale_temporary_files_and_never_reads_them(app, corpus):
-    folder = corpus / "labels" / labels.PASSAGES_FOLDER
+    folder = corpus / "labels" / mirror.PASSAGES_FOLDER
     stale = folder / f".{DOCUMENT}.jsonl.x1y2.tmp"
     stale.write_text('{"half a record', encoding="utf-8")
     fresh = folder / f".{DOCUMENT}.jsonl.z3.tmp"
@@ -151,7 +152,7 @@ def test_load_removes_stale_temporary_files_and_never_reads_them(app, corpus):
 def unwritable(request, corpus, monkeypatch):
     """labels/passages/ refuses writes: chmod when that works (not as root), else a patched write."""
     code = request.param
-    folder = corpus / "labels" / labels.PASSAGES_FOLDER
+    folder = corpus / "labels" / mirror.PASSAGES_FOLDER
     if code == errno.EACCES and os.geteuid() != 0:
         folder.chmod(0o555)
         yield "Permission denied"
@@ -161,7 +162,7 @@ def unwritable(request, corpus, monkeypatch):
     def refuse(path, content):
         raise OSError(code, os.strerror(code), str(path))
 
-    monkeypatch.setattr(labels, "atomic_write", refuse)
+    monkeypatch.setattr(mirror, "atomic_write", refuse)
     yield os.strerror(code)
     monkeypatch.undo()
 
@@ -195,22 +196,22 @@ def test_disk_full_then_fixed_reconcile_rewrites_the_file(app, db, corpus, monke
     def full(path, content):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(labels, "atomic_write", full)
-    change = editing.save(db, passage, "alice", [Choice("security", "neutral", "later")])
-    with pytest.raises(editing.LabelFilesError, match="No space left on device"):
-        editing.write_files(db, corpus / "labels", [change.document])
+    monkeypatch.setattr(mirror, "atomic_write", full)
+    change = editor.save(db, passage, "alice", [Choice("security", "neutral", "later")])
+    with pytest.raises(editor.LabelFilesError, match="No space left on device"):
+        editor.write_files(db, corpus / "labels", [change.document])
     report = reconcile.reconcile(db, corpus / "labels")
     assert report.failed and "No space left on device" in report.failed[0]
     assert reconcile.pending(db) == [DOCUMENT]
 
-    monkeypatch.setattr(labels, "atomic_write", atomic_write)
+    monkeypatch.setattr(mirror, "atomic_write", atomic_write)
     report = reconcile.reconcile(db, corpus / "labels")
     assert report.rewritten == [DOCUMENT] and report.failed == []
     assert_files_agree(corpus)
 
 
 def test_api_write_with_a_full_disk_shows_a_clear_error_page(app, db, corpus, monkeypatch):
-    monkeypatch.setattr(labels, "atomic_write", lambda p, c: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left on device")))
+    monkeypatch.setattr(mirror, "atomic_write", lambda p, c: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left on device")))
     client = app.test_client()
     with client.session_transaction() as session:
         session["csrf_token"] = "t"
@@ -222,9 +223,9 @@ def test_api_write_with_a_full_disk_shows_a_clear_error_page(app, db, corpus, mo
 
 
 def test_labels_export_with_a_full_disk_is_a_clear_cli_error(app, corpus, monkeypatch):
-    monkeypatch.setattr(labels, "atomic_write", lambda p, c: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left on device")))
+    monkeypatch.setattr(mirror, "atomic_write", lambda p, c: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left on device")))
     db = connect(app.config["DATABASE"])
-    editing.save(db, content_passages(db)[0], "alice", [Choice("security", "favour", "x")])
+    editor.save(db, content_passages(db)[0], "alice", [Choice("security", "favour", "x")])
     db.close()
     result = CliRunner().invoke(main, ["--corpus", str(corpus), "labels", "export"])
     assert result.exit_code == 1 and "No space left on device" in result.output
@@ -278,8 +279,8 @@ def test_kill_9_during_a_burst_of_label_saves(app, db, corpus):
     assert_files_agree(corpus)
     # The labels are those of the last recorded change of each passage.
     for (position,) in db.execute("SELECT DISTINCT position FROM label_changes WHERE document = ?", [DOCUMENT]):
-        last = editing.history(db, DOCUMENT, position)[0]
-        assert editing.state(db, DOCUMENT, position, last.annotator) == last.after
+        last = editor.history(db, DOCUMENT, position)[0]
+        assert editor.state(db, DOCUMENT, position, last.annotator) == last.after
 
 
 def bulk_jsonl(path: Path, documents: int) -> list[str]:
@@ -323,7 +324,7 @@ def test_kill_9_during_an_import_is_all_or_nothing(app, corpus, tmp_path, when):
     imported = db.execute("SELECT count(*) FROM documents WHERE id LIKE 'bulk-%'").fetchone()[0]
     stored = db.execute("SELECT count(*) FROM labels WHERE document LIKE 'bulk-%'").fetchone()[0]
     db.close()
-    files = len(list((corpus / "labels" / labels.PASSAGES_FOLDER).glob("bulk-*")))
+    files = len(list((corpus / "labels" / mirror.PASSAGES_FOLDER).glob("bulk-*")))
     assert (imported, stored, files) in [(0, 0, 0), (len(names), len(names), len(names))], output[:500]
     assert seed.exists() == (imported > 0)
     # Importing again afterwards completes (or confirms) the import.
@@ -344,12 +345,12 @@ def test_a_write_many_cut_short_mid_rename_is_completed_by_roll_forward(tmp_path
             real(source, target)
 
         os.replace = crash
-        importing.WrittenFiles().write_many(files)
+        WrittenFiles().write_many(files)
         os._exit(0)
     assert os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 9
     renamed = sum(p.exists() for p in files)
     assert 0 < renamed < len(files)  # (the journal itself took one of the renames)
-    completed = importing.roll_forward([tmp_path / "seeds", tmp_path / "labels"])
+    completed = roll_forward([tmp_path / "seeds", tmp_path / "labels"])
     assert len(completed) == len(files) - renamed
     assert all(p.read_text(encoding="utf-8") == c for p, c in files.items())
     assert not list(tmp_path.rglob(".*"))

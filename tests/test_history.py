@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from webapp import editing, labels
 from webapp.cli import main
-from webapp.editing import Choice, EditError
+from webapp.labels import editor, mirror
+from webapp.labels.editor import Choice, EditError
 
 DOC = "003_bbfe681b051be986.txt"
 
@@ -30,61 +30,61 @@ def label_rows(db, annotator: str) -> list[tuple]:
 
 
 def test_save_records_before_and_after(db, pid):
-    first = editing.save(db, pid, "ann", [Choice("security", "against", "X")], note="why not")
+    first = editor.save(db, pid, "ann", [Choice("security", "against", "X")], note="why not")
     assert first.before == [] and [(r["topic"], r["stance"], r["holder"]) for r in first.after] == [
         ("security", "against", "X")
     ]
-    second = editing.save(db, pid, "ann", [Choice("security", "against", "X"), Choice("deportation", "favour")])
+    second = editor.save(db, pid, "ann", [Choice("security", "against", "X"), Choice("deportation", "favour")])
     assert second.before == first.after
     # The unchanged row keeps its time, so the file diff is one line.
     kept = next(r for r in second.after if r["topic"] == "security")
     assert kept["updated"] == first.after[0]["updated"]
     assert label_rows(db, "ann") == [("deportation", "favour", None), ("security", "against", "X")]
-    history = editing.history(db, first.document, first.position)
+    history = editor.history(db, first.document, first.position)
     assert [c.id for c in history] == [second.id, first.id]
     assert history[1].note == "why not"
 
 
 def test_saving_the_same_labels_records_nothing(db, pid):
-    editing.save(db, pid, "ann", [Choice("security", "neutral")])
-    assert editing.save(db, pid, "ann", [Choice("security", "neutral")]) is None
+    editor.save(db, pid, "ann", [Choice("security", "neutral")])
+    assert editor.save(db, pid, "ann", [Choice("security", "neutral")]) is None
     assert db["label_changes"].count == 1
 
 
 def test_annotators_keep_separate_labels(db, pid):
-    editing.save(db, pid, "ann", [Choice("security", "favour")])
-    editing.save(db, pid, "bob", [Choice("security", "against")])
+    editor.save(db, pid, "ann", [Choice("security", "favour")])
+    editor.save(db, pid, "bob", [Choice("security", "against")])
     assert label_rows(db, "ann") == [("security", "favour", None)]
     assert label_rows(db, "bob") == [("security", "against", None)]
 
 
 def test_undo_restores_and_is_recorded(db, pid):
-    editing.save(db, pid, "ann", [Choice("security", "favour")])
-    change = editing.save(db, pid, "ann", [Choice("security", "against")])
-    undone = editing.undo(db, change.id, "ann")
+    editor.save(db, pid, "ann", [Choice("security", "favour")])
+    change = editor.save(db, pid, "ann", [Choice("security", "against")])
+    undone = editor.undo(db, change.id, "ann")
     assert undone.undoes == change.id and undone.after == change.before
     assert label_rows(db, "ann") == [("security", "favour", None)]
-    assert editing.last_undoable(db, "ann").id == change.id - 1
+    assert editor.last_undoable(db, "ann").id == change.id - 1
     with pytest.raises(EditError, match="changed again"):
-        editing.undo(db, change.id, "ann")
+        editor.undo(db, change.id, "ann")
 
 
 def test_undo_refuses_others_changes_and_stale_ones(db, pid):
-    first = editing.save(db, pid, "ann", [Choice("security", "favour")])
+    first = editor.save(db, pid, "ann", [Choice("security", "favour")])
     with pytest.raises(EditError, match="your own"):
-        editing.undo(db, first.id, "bob")
-    editing.save(db, pid, "ann", [Choice("security", "against")])
+        editor.undo(db, first.id, "bob")
+    editor.save(db, pid, "ann", [Choice("security", "against")])
     with pytest.raises(EditError, match="undo the newer change first"):
-        editing.undo(db, first.id, "ann")
+        editor.undo(db, first.id, "ann")
 
 
 def test_undo_stack_walks_back_through_saves(db, pid):
     other = db.execute("SELECT id FROM passages WHERE kind = 'content' AND id != ?", [pid]).fetchone()[0]
-    a = editing.save(db, pid, "ann", [Choice("security", "favour")])
-    b = editing.save(db, other, "ann", [Choice("security", "against")])
-    assert editing.undo(db, editing.last_undoable(db, "ann").id, "ann").undoes == b.id
-    assert editing.undo(db, editing.last_undoable(db, "ann").id, "ann").undoes == a.id
-    assert editing.last_undoable(db, "ann") is None
+    a = editor.save(db, pid, "ann", [Choice("security", "favour")])
+    b = editor.save(db, other, "ann", [Choice("security", "against")])
+    assert editor.undo(db, editor.last_undoable(db, "ann").id, "ann").undoes == b.id
+    assert editor.undo(db, editor.last_undoable(db, "ann").id, "ann").undoes == a.id
+    assert editor.last_undoable(db, "ann") is None
     assert label_rows(db, "ann") == []
 
 
@@ -99,16 +99,16 @@ def test_undo_stack_walks_back_through_saves(db, pid):
 )
 def test_check_choices_refuses_bad_input(choices, message):
     with pytest.raises(EditError, match=message):
-        editing.check_choices(choices, ("security", "deportation"))
+        editor.check_choices(choices, ("security", "deportation"))
 
 
 def test_write_files_mirrors_the_database(db, pid, corpus):
-    editing.save(db, pid, "ann", [Choice("security", "favour", "Ümlaut “holder”")])
-    editing.write_files(db, corpus / "labels", [DOC])
-    path = labels.label_file(corpus / "labels", DOC)
-    assert path.read_text(encoding="utf-8") == labels.format_records(labels.records(db, DOC))
+    editor.save(db, pid, "ann", [Choice("security", "favour", "Ümlaut “holder”")])
+    editor.write_files(db, corpus / "labels", [DOC])
+    path = mirror.label_file(corpus / "labels", DOC)
+    assert path.read_text(encoding="utf-8") == mirror.format_records(mirror.records(db, DOC))
     assert "Ümlaut “holder”" in path.read_text(encoding="utf-8")
-    assert (corpus / "labels" / editing.LOCKS_FOLDER / f"{DOC}.lock").exists()
+    assert (corpus / "labels" / editor.LOCKS_FOLDER / f"{DOC}.lock").exists()
 
 
 def export_line(db, pid: int, **changes) -> str:
@@ -128,8 +128,8 @@ def test_cli_import_applies_records_and_writes_files(runner, app, db, pid, corpu
     assert result.exit_code == 0, result.output
     assert "labels changed on 1 passage" in result.output
     assert label_rows(db, "imp") == [("deportation", "against", "H"), ("security", "favour", "H")]
-    assert editing.last_undoable(db, "imp").note == "Imported from alice.jsonl"
-    written = labels.label_file(corpus / "labels", DOC).read_text(encoding="utf-8")
+    assert editor.last_undoable(db, "imp").note == "Imported from alice.jsonl"
+    written = mirror.label_file(corpus / "labels", DOC).read_text(encoding="utf-8")
     assert '"annotator": "imp"' in written and '"updated": "2025-01-01T00:00:00Z"' in written
 
 
@@ -148,7 +148,7 @@ def test_cli_import_reports_every_problem_and_writes_nothing(runner, app, db, pi
     ]
     source = tmp_path / "bad.jsonl"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    before = labels.label_file(corpus / "labels", DOC).read_bytes()
+    before = mirror.label_file(corpus / "labels", DOC).read_bytes()
     result = runner.invoke(main, ["--corpus", str(corpus), "labels", "import", str(source)])
     assert result.exit_code == 1
     for expected in ["bad.jsonl line 2: unknown topic 'weather'", "bad.jsonl line 3: unknown stance 'maybe'",
@@ -158,7 +158,7 @@ def test_cli_import_reports_every_problem_and_writes_nothing(runner, app, db, pi
         assert expected in result.output
     assert "nothing was imported" in result.output
     assert db["labels"].count_where("annotator = 'imp'") == 0 and db["label_changes"].count == 0
-    assert labels.label_file(corpus / "labels", DOC).read_bytes() == before
+    assert mirror.label_file(corpus / "labels", DOC).read_bytes() == before
 
 
 def test_cli_import_round_trips_the_repo_files(runner, app, db, corpus, monkeypatch):
@@ -178,8 +178,8 @@ def test_cli_import_needs_files(runner, corpus, monkeypatch):
 
 
 def test_history_of_a_passage_page_lists_changes_newest_first(client, db, pid):
-    editing.save(db, pid, "ann", [Choice("security", "favour")])
-    editing.save(db, pid, "bob", [Choice("security", "against")], note="disagree")
+    editor.save(db, pid, "ann", [Choice("security", "favour")])
+    editor.save(db, pid, "bob", [Choice("security", "against")], note="disagree")
     html = client.get(f"/passages/{pid}").get_data(as_text=True)
     assert html.index("disagree") < html.index("<strong>ann</strong>")
 

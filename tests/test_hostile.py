@@ -14,10 +14,11 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from flask import url_for
 
-from webapp import auth, editing, taxonomy
 from webapp.cli import main
-from webapp.db import connect
-from webapp.editing import Choice
+from webapp.corpus import taxonomy
+from webapp.labels import accounts, editor
+from webapp.labels.editor import Choice
+from webapp.store.db import connect
 
 MARK = "xss-mark"
 PAYLOAD = (
@@ -46,8 +47,8 @@ def hostile(app, corpus, tmp_path):
     assert result.exit_code == 0, result.output
     db = connect(app.config["DATABASE"])
     passage = db.execute("SELECT id FROM passages WHERE document = 'hostile' ORDER BY position").fetchone()[0]
-    editing.save(db, passage, HOSTILE_ANNOTATOR, [Choice("security", "neutral", PAYLOAD)], note=PAYLOAD)
-    editing.write_files(db, corpus / "labels", ["hostile"])
+    editor.save(db, passage, HOSTILE_ANNOTATOR, [Choice("security", "neutral", PAYLOAD)], note=PAYLOAD)
+    editor.write_files(db, corpus / "labels", ["hostile"])
     db.close()
     return passage
 
@@ -197,7 +198,7 @@ def test_pages_carry_a_csp_without_inline_scripts(app, hostile):
 def shared_client(app, db):
     """A client of the app in shared mode, with one annotator account."""
     app.config.update(SHARED=True, SECRET_KEY="s" * 32)
-    auth.add_annotator(db, "alice", "password123")
+    accounts.add_annotator(db, "alice", "password123")
     return app.test_client()
 
 
@@ -272,10 +273,10 @@ def test_uploads_and_forms_over_the_limit_are_refused(app, db):
     passage = db.execute("SELECT id FROM passages WHERE kind = 'content' LIMIT 1").fetchone()[0]
     changes = db["label_changes"].count
     long_holder = client.post(f"/label/{passage}", data={"csrf_token": "t", "stance-security": "favour",
-                                                         "holder-security": "h" * (editing.MAX_HOLDER + 1)})
+                                                         "holder-security": "h" * (editor.MAX_HOLDER + 1)})
     assert long_holder.status_code == 400 and db["label_changes"].count == changes
     client.post(f"/label/{passage}", data={"csrf_token": "t", "stance-security": "favour", "note": "n" * 10_000})
-    assert len(db.execute("SELECT note FROM label_changes ORDER BY id DESC").fetchone()[0]) == editing.MAX_NOTE
+    assert len(db.execute("SELECT note FROM label_changes ORDER BY id DESC").fetchone()[0]) == editor.MAX_NOTE
 
 
 SQL_AND_FTS = ["' OR 1=1 --", '"; DROP TABLE passages; --', 'NEAR(security', '"unbalanced', "security AND",

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from webapp import taxonomy
 from webapp.cli import main
-from webapp.db import connect
+from webapp.corpus import taxonomy
+from webapp.store.db import connect
 
 ARTICLE = (
     "Talks in Kabul raise hopes and fears\n\nBy Jane Doe\n\n"

@@ -4,11 +4,12 @@ import json
 
 import pytest
 
-from webapp import importing, preview, splitting
-from webapp.build import build
-from webapp.corpus import CorpusError, check_name, import_folder
-from webapp.db import connect
-from webapp.importing import BadInput
+from webapp.corpus import preview, splitting, textfiles
+from webapp.corpus.sources import CorpusError, check_name, import_folder
+from webapp.corpus.textfiles import BadInput
+from webapp.labels import batches
+from webapp.labels.build import build
+from webapp.store.db import connect
 
 ARTICLE = """<html><head><title>Talks in Kabul - The Paper</title>
 <meta name="author" content="Jane Doe"><meta property="og:site_name" content="The Paper"></head>
@@ -23,7 +24,7 @@ ARTICLE = """<html><head><title>Talks in Kabul - The Paper</title>
 
 
 def test_html_is_reduced_to_its_article_text_and_declared_metadata():
-    text, meta = importing.read_source("page.html", ARTICLE.encode("utf-8"))
+    text, meta = textfiles.read_source("page.html", ARTICLE.encode("utf-8"))
     assert "European officials met Taliban representatives" in text
     assert "Copyright" not in text and "tracking" not in text and "World" not in text
     assert len([p for p in splitting.split(text) if p.is_content]) == 4
@@ -43,14 +44,14 @@ def test_html_is_reduced_to_its_article_text_and_declared_metadata():
 )
 def test_bad_sources_say_what_is_wrong(filename, data, message):
     with pytest.raises(BadInput, match=message.replace(".", r"\.").replace("(", r"\(")):
-        importing.read_source(filename, data)
+        textfiles.read_source(filename, data)
 
 
 def test_an_html_page_is_decoded_with_its_declared_charset():
     page = '<html><head><meta charset="iso-8859-1"></head><body><p>Café.</p></body></html>'
-    assert importing.decode(page.encode("latin-1"), "page.html").count("Café") == 1
+    assert textfiles.decode(page.encode("latin-1"), "page.html").count("Café") == 1
     with pytest.raises(BadInput, match="not valid ISO-8859-1|unknown encoding"):
-        importing.decode(b'<meta charset="klingon"><p>x</p>', "page.html")
+        textfiles.decode(b'<meta charset="klingon"><p>x</p>', "page.html")
 
 
 @pytest.mark.parametrize(
@@ -65,7 +66,7 @@ def test_an_html_page_is_decoded_with_its_declared_charset():
     ],
 )
 def test_document_names_are_safe_file_names(source, suffix, name):
-    assert importing.document_name(source, suffix) == name
+    assert textfiles.document_name(source, suffix) == name
     assert check_name(name) == name
 
 
@@ -79,11 +80,11 @@ def test_document_names_are_safe_file_names(source, suffix, name):
 )
 def test_metadata_dates_and_urls_are_checked(field, value, message):
     with pytest.raises(BadInput, match=message):
-        importing.check_metadata({field: value})
+        textfiles.check_metadata({field: value})
 
 
 def test_metadata_is_trimmed_and_partial_dates_pass():
-    meta = importing.check_metadata({"title": "  A   title ", "date": "2024-03", "url": "https://example.org/a"})
+    meta = textfiles.check_metadata({"title": "  A   title ", "date": "2024-03", "url": "https://example.org/a"})
     assert (meta["title"], meta["date"], meta["author"]) == ("A title", "2024-03", "")
 
 
@@ -98,7 +99,7 @@ def test_jsonl_groups_passages_by_document_in_order_with_labels():
         line(document="d2", outlet="Paper", text="Other."),
         line(document="d1", text="  Second, spaces kept.  ", labels=[{"topic": None, "stance": None, "annotator": "bo"}]),
     ]
-    batch = importing.parse_jsonl(lines, ("recognition",), "ann", "2024-01-01T00:00:00Z")
+    batch = batches.parse_jsonl(lines, ("recognition",), "ann", "2024-01-01T00:00:00Z")
     d1, d2 = batch.documents
     assert [(p.position, p.text, p.kind) for p in d1.passages] == [(0, "First.", "content"), (1, "  Second, spaces kept.  ", "content")]
     assert (d1.metadata["title"], d2.metadata["outlet"]) == ("One", "Paper")
@@ -125,16 +126,16 @@ def test_jsonl_groups_passages_by_document_in_order_with_labels():
 def test_bad_jsonl_lines_are_reported_with_their_number(bad, message):
     lines = [line(document="ok", text="Fine."), bad]
     with pytest.raises(BadInput, match=message.replace("(", r"\(").replace("[", r"\[").replace(".", r"\.")):
-        importing.parse_jsonl(lines, ("recognition",), "ann", "now")
+        batches.parse_jsonl(lines, ("recognition",), "ann", "now")
 
 
 def test_add_topics_collects_new_topics_with_their_target():
     lines = [line(document="d", text="x", labels=[{"topic": "water", "stance": "against", "topic_target": "Dams help."}])]
-    batch = importing.parse_jsonl(lines, ("recognition",), "ann", "now", add_topics=True)
+    batch = batches.parse_jsonl(lines, ("recognition",), "ann", "now", add_topics=True)
     assert batch.new_topics == {"water": {"id": "water", "name": "Water", "target": "Dams help."}}
     bad = [line(document="d", text="x", labels=[{"topic": "Bad Id", "stance": "against"}])]
     with pytest.raises(BadInput, match="line 1: .*id 'Bad Id'"):
-        importing.parse_jsonl(bad, (), "ann", "now", add_topics=True)
+        batches.parse_jsonl(bad, (), "ann", "now", add_topics=True)
 
 
 TEXT = "Talks in Kabul raise hopes and fears\n\nBy Someone Here\n\nThe first paragraph says a thing. It says another thing too.\n\nThe second paragraph disagrees, at length and with reasons.\n"
@@ -184,12 +185,12 @@ def test_a_rebuild_from_files_reproduces_added_documents(corpus, tmp_path):
     build(db, corpus / "seeds", corpus / "labels")
     draft = preview.split(preview.from_text(TEXT), 2)
     kinds = {0: "content"}
-    importing.save_text(db, corpus / "seeds", "added.txt", preview.text_of(draft), {"title": "T", "outlet": "O"}, kinds)
-    batch = importing.parse_jsonl(
+    textfiles.save_text(db, corpus / "seeds", "added.txt", preview.text_of(draft), {"title": "T", "outlet": "O"}, kinds)
+    batch = batches.parse_jsonl(
         [line(document="pre", text="Exactly  as given ", labels=[{"topic": "security", "stance": "neutral"}])],
         ("security",), "ann", "2024-01-01T00:00:00Z",
     )
-    importing.save_batch(db, corpus / "seeds", corpus / "labels", batch, "batch.jsonl")
+    batches.save_batch(db, corpus / "seeds", corpus / "labels", batch, "batch.jsonl")
 
     rebuilt = connect(tmp_path / "two.db")
     build(rebuilt, corpus / "seeds", corpus / "labels")

@@ -6,16 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from webapp import labels
-from webapp.build import build
-from webapp.db import connect
-from webapp.labelfile import (
-    LabelFileError,
-    LabelRecord,
-    atomic_write,
-    format_records,
-    parse_lines,
-)
+from webapp.labels import mirror
+from webapp.labels.build import build
+from webapp.labels.records import LabelFileError, LabelRecord, format_records, parse_lines
+from webapp.store.db import connect
+from webapp.store.files import atomic_write
 
 REPO = Path(__file__).resolve().parent.parent
 TOPICS = ("recognition", "deportation", "womens_rights", "security")
@@ -34,7 +29,7 @@ def test_export_fresh_database_load_export_is_byte_identical(corpus, tmp_path):
     first = connect(tmp_path / "one.db")
     build(first, corpus / "seeds", corpus / "labels")
     out_one = tmp_path / "out-one"
-    labels.export(first, out_one)
+    mirror.export(first, out_one)
 
     second_corpus = tmp_path / "second"
     shutil.copytree(corpus / "seeds", second_corpus / "seeds")
@@ -43,7 +38,7 @@ def test_export_fresh_database_load_export_is_byte_identical(corpus, tmp_path):
     second = connect(tmp_path / "two.db")
     build(second, second_corpus / "seeds", second_corpus / "labels")
     out_two = tmp_path / "out-two"
-    labels.export(second, out_two)
+    mirror.export(second, out_two)
 
     files_one = sorted((out_one / "passages").glob("*.jsonl"))
     assert len(files_one) == 5
@@ -55,7 +50,7 @@ def test_the_committed_label_files_are_already_in_export_form(corpus, tmp_path):
     database = connect(tmp_path / "db.sqlite")
     build(database, corpus / "seeds", corpus / "labels")
     out = tmp_path / "out"
-    labels.export(database, out)
+    mirror.export(database, out)
     for path in sorted((REPO / "labels" / "passages").glob("*.jsonl")):
         assert (out / "passages" / path.name).read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
 
@@ -121,7 +116,7 @@ def test_a_malformed_label_file_stops_the_build_and_changes_nothing(corpus, tmp_
 def test_a_non_utf8_label_file_is_reported(corpus, tmp_path):
     (corpus / "labels" / "passages" / "bad.jsonl").write_bytes(b'{"text": "\xff"}\n')
     with pytest.raises(LabelFileError, match="bad.jsonl: not UTF-8"):
-        labels.read_folder(corpus / "labels", TOPICS)
+        mirror.read_folder(corpus / "labels", TOPICS)
 
 
 def test_atomic_write_replaces_the_file_and_leaves_no_temporary_files(tmp_path):
@@ -135,7 +130,7 @@ def test_atomic_write_replaces_the_file_and_leaves_no_temporary_files(tmp_path):
 def test_export_removes_files_of_documents_without_labels(app, db, corpus):
     with db.atomic():
         db.execute("DELETE FROM labels WHERE document = ?", ["003_bbfe681b051be986.txt"])
-    labels.export(db, corpus / "labels")
+    mirror.export(db, corpus / "labels")
     names = sorted(p.name for p in (corpus / "labels" / "passages").glob("*.jsonl"))
     assert "003_bbfe681b051be986.txt.jsonl" not in names
     assert len(names) == 4

@@ -10,10 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from webapp import editing, labelimport, labels, taxonomy
-from webapp.build import build
-from webapp.db import connect
-from webapp.editing import Choice, EditError
+from webapp.corpus import taxonomy
+from webapp.labels import editor, fileimport, mirror
+from webapp.labels.build import build
+from webapp.labels.editor import Choice, EditError
+from webapp.store.db import connect
 
 REPO = Path(__file__).resolve().parent.parent
 TOPICS = ("recognition", "deportation", "womens_rights", "security")
@@ -60,16 +61,16 @@ def apply(db, passages: list[int], steps) -> None:
     """Play a sequence of saves and undos, as the queue would."""
     for action, index, annotator, chosen in steps:
         if action == "undo":
-            last = editing.last_undoable(db, annotator)
+            last = editor.last_undoable(db, annotator)
             if last:
-                editing.undo(db, last.id, annotator)
+                editor.undo(db, last.id, annotator)
             continue
         choices = [Choice(topic, stance, holder) for topic, (stance, holder) in chosen.items()]
         try:
-            choices = editing.check_choices(choices, TOPICS)
+            choices = editor.check_choices(choices, TOPICS)
         except EditError:
             continue
-        editing.save(db, passages[index], annotator, choices, note="property")
+        editor.save(db, passages[index], annotator, choices, note="property")
 
 
 def label_table(db) -> list[tuple]:
@@ -86,9 +87,9 @@ def test_export_then_import_gives_the_same_labels_and_files(templates, steps):
     with tempfile.TemporaryDirectory() as tmp:
         first, second = Path(tmp) / "first", Path(tmp) / "second"
         apply(original, passages, steps)
-        written = labels.export(original, first)
-        labelimport.import_files(fresh, written, taxonomy.from_db(fresh).ids)
-        labels.export(fresh, second)
+        written = mirror.export(original, first)
+        fileimport.import_files(fresh, written, taxonomy.from_db(fresh).ids)
+        mirror.export(fresh, second)
         assert label_table(fresh) == label_table(original)
         files = sorted(p.name for p in (first / "passages").iterdir())
         assert files == sorted(p.name for p in (second / "passages").iterdir())

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from webapp import labelqueue, taxonomy
+from webapp.corpus import taxonomy
+from webapp.labels import queue
 
 FIRST_DOC = "000_26419f1f75a7eb13.txt"
 
@@ -215,7 +216,7 @@ def test_key_map_avoids_topic_keys():
         {"id": "a_topic", "name": "A", "target": "t", "key": "f"},
         {"id": "b_topic", "name": "B", "target": "t", "key": "a"},
     ]})
-    keys = labelqueue.key_map(tax)
+    keys = queue.key_map(tax)
     assert keys["favour"] == "+" and keys["against"] == "-" and keys["neutral"] == "n"
     assert len(set(keys.values()) | {"f", "a"}) == len(keys) + 2
 

@@ -5,10 +5,10 @@ import shutil
 import pytest
 from conftest import passage_id
 
-from webapp import links
-from webapp.build import build
-from webapp.db import connect
-from webapp.labelfile import LabelFileError
+from webapp.labels import links
+from webapp.labels.build import build
+from webapp.labels.records import LabelFileError
+from webapp.store.db import connect
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ import pytest
 from click.testing import CliRunner
 from helpers_server import PASSWORD, Browser, serving
 
-from webapp import labels
 from webapp.cli import main
-from webapp.db import connect
+from webapp.labels import mirror
+from webapp.store.db import connect
 
 pytestmark = pytest.mark.load
 
@@ -195,9 +195,9 @@ def assert_last_write_wins(db, writers: list[Tally]) -> None:
 
 def assert_files_equal_fresh_export(db, corpus: Path) -> None:
     """labels/passages/ holds exactly what exporting the database now would write."""
-    folder = corpus / "labels" / labels.PASSAGES_FOLDER
+    folder = corpus / "labels" / mirror.PASSAGES_FOLDER
     documents = [row[0] for row in db.execute("SELECT DISTINCT document FROM labels ORDER BY document")]
-    expected = {f"{d}{labels.FILE_SUFFIX}": labels.format_records(labels.records(db, d)) for d in documents}
+    expected = {f"{d}{mirror.FILE_SUFFIX}": mirror.format_records(mirror.records(db, d)) for d in documents}
     on_disk = {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir() if p.is_file()}
     assert on_disk.keys() == expected.keys()
     for name, content in expected.items():

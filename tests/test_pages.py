@@ -4,10 +4,11 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import corpus_config
 
-from webapp import create_app, labels
-from webapp.build import build
-from webapp.db import connect
-from webapp.labelfile import LabelRecord
+from webapp import create_app
+from webapp.labels import mirror
+from webapp.labels.build import build
+from webapp.labels.records import LabelRecord
+from webapp.store.db import connect
 
 HX = {"HX-Request": "true"}
 
@@ -187,7 +188,7 @@ def test_long_columns_show_a_page_of_cards_and_load_more_on_demand(client, db):
         """SELECT document, position, text FROM passages p WHERE kind = 'content' AND NOT EXISTS (
         SELECT 1 FROM labels l WHERE l.document = p.document AND l.position = p.position AND l.topic = 'deportation')"""
     ).fetchall()
-    labels.store(db, [LabelRecord(d, pos, "deportation", "against", None, "bulk", "2026-01-01T00:00:00Z", text)
+    mirror.store(db, [LabelRecord(d, pos, "deportation", "against", None, "bulk", "2026-01-01T00:00:00Z", text)
                       for d, pos, text in unlabelled])
     total = 17 + len(unlabelled)
     page = soup(client.get("/topics/deportation"))
@@ -205,7 +206,7 @@ def test_rows_page_their_cards_too(client, db):
         """SELECT document, position, text FROM passages p WHERE kind = 'content' AND NOT EXISTS (
         SELECT 1 FROM labels l WHERE l.document = p.document AND l.position = p.position AND l.topic = 'security')"""
     ).fetchall()
-    labels.store(db, [LabelRecord(d, pos, "security", "neutral", "Analysts", "bulk", "2026-01-01T00:00:00Z", text)
+    mirror.store(db, [LabelRecord(d, pos, "security", "neutral", "Analysts", "bulk", "2026-01-01T00:00:00Z", text)
                       for d, pos, text in unlabelled])
     page = soup(client.get("/topics/security?view=holder"))
     row = next(r for r in page.select(".rows .row") if r.h2.contents[0].strip() == "Analysts")

@@ -12,18 +12,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from webapp import corpus, importing, labels, splitting, taxonomy
-from webapp.corpus import CorpusError
-from webapp.db import connect
-from webapp.labelfile import (
-    FIELDS,
-    LabelFileError,
-    LabelRecord,
-    format_records,
-    parse_lines,
-    read_file,
-)
-from webapp.taxonomy import STANCES, TaxonomyError
+from webapp.corpus import sources, splitting, taxonomy, textfiles
+from webapp.corpus.sources import CorpusError
+from webapp.corpus.taxonomy import STANCES, TaxonomyError
+from webapp.labels import batches, mirror
+from webapp.labels.records import FIELDS, LabelFileError, LabelRecord, format_records, parse_lines, read_file
+from webapp.store.db import connect
 
 REPO = Path(__file__).resolve().parent.parent
 TOPICS = taxonomy.load(REPO / "labels" / "taxonomy.toml").ids
@@ -161,9 +155,9 @@ def test_any_jsonl_imports_whole_or_is_refused_with_nothing_written(raw, add_top
         taxonomy.sync(db, taxonomy.load(root / "labels" / "taxonomy.toml"))
         files, counts = snapshot(root), table_counts(db)
         try:
-            batch = importing.parse_jsonl(raw, TOPICS, "importer", "2024-01-01T00:00:00Z", add_topics)
-            saved = importing.save_batch(db, root / "seeds", root / "labels", batch, "input")
-        except (importing.BadInput, CorpusError, TaxonomyError) as exc:
+            batch = batches.parse_jsonl(raw, TOPICS, "importer", "2024-01-01T00:00:00Z", add_topics)
+            saved = batches.save_batch(db, root / "seeds", root / "labels", batch, "input")
+        except (textfiles.BadInput, CorpusError, TaxonomyError) as exc:
             event("refused")
             assert str(exc)
             assert snapshot(root) == files and table_counts(db) == counts
@@ -174,10 +168,10 @@ def test_any_jsonl_imports_whole_or_is_refused_with_nothing_written(raw, add_top
         event("imported")
         assert db["documents"].count == len(batch.documents)
         assert (root / "seeds" / saved.seed_file).is_file()
-        assert [d.name for d in corpus.read_presplit(root / "seeds" / saved.seed_file)] == [d.name for d in batch.documents]
+        assert [d.name for d in sources.read_presplit(root / "seeds" / saved.seed_file)] == [d.name for d in batch.documents]
         topics = taxonomy.load(root / "labels" / "taxonomy.toml").ids
-        on_disk = labels.read_folder(root / "labels", topics)
-        assert sorted(on_disk, key=LabelRecord.sort_key) == sorted(labels.records(db), key=LabelRecord.sort_key)
+        on_disk = mirror.read_folder(root / "labels", topics)
+        assert sorted(on_disk, key=LabelRecord.sort_key) == sorted(mirror.records(db), key=LabelRecord.sort_key)
         db.close()
 
 

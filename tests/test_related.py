@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from webapp.related import Match, build_index, corpus_key, related, related_to_text
+from webapp.similarity.engine import Match, build_index, corpus_key, related, related_to_text
 
 CORPUS = [
     (1, "health-daily", "Vaccination must be compulsory to protect public health."),

@@ -4,9 +4,10 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import corpus_config, passage_id
 
-from webapp import create_app, links
-from webapp.build import build
-from webapp.db import connect
+from webapp import create_app
+from webapp.labels import links
+from webapp.labels.build import build
+from webapp.store.db import connect
 
 HX = {"HX-Request": "true"}
 

@@ -10,9 +10,11 @@ from conftest import REPO, corpus_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webapp import corpus, create_app, search
-from webapp.build import build
-from webapp.db import connect
+from webapp import create_app
+from webapp.analysis import fulltext
+from webapp.corpus import sources
+from webapp.labels.build import build
+from webapp.store.db import connect
 
 HX = {"HX-Request": "true"}
 HOSTILE = [
@@ -53,12 +55,12 @@ def test_hostile_queries_never_fail(shared_client, q):
 
 
 def test_any_text_is_a_valid_query(memory_db):
-    corpus.import_document(memory_db, "a.txt", "Taliban ministers met in Kabul.\n\nNothing to see.")
+    sources.import_document(memory_db, "a.txt", "Taliban ministers met in Kabul.\n\nNothing to see.")
 
     @settings(max_examples=300, deadline=None)
     @given(st.text(max_size=60))
     def search_for(q):
-        search.search(memory_db, search.Query(q=q))
+        fulltext.search(memory_db, fulltext.Query(q=q))
 
     search_for()
 
@@ -67,7 +69,7 @@ def test_any_text_is_a_valid_query(memory_db):
 def hostile_passage(app):
     """A passage whose text is HTML, added to the app's database."""
     db = connect(app.config["DATABASE"])
-    corpus.import_document(db, "xss.txt", 'Beware <script>alert("x")</script> & <b>bold</b> Taliban words.')
+    sources.import_document(db, "xss.txt", 'Beware <script>alert("x")</script> & <b>bold</b> Taliban words.')
     db.close()
 
 
@@ -79,9 +81,9 @@ def test_matches_are_marked_and_the_text_escaped(client, hostile_passage):
 
 
 def test_mark_escapes_text_and_stays_balanced_with_stray_markers():
-    assert search.mark("a<b \ue000c&d\ue001 e") == "a&lt;b <mark>c&amp;d</mark> e"
-    assert search.mark("\ue001x\ue000y") == "\ue001x" + "y"
-    assert search.mark("<i>\ue000\ue000x\ue001\ue001") == "&lt;i&gt;<mark>x</mark>"
+    assert fulltext.mark("a<b \ue000c&d\ue001 e") == "a&lt;b <mark>c&amp;d</mark> e"
+    assert fulltext.mark("\ue001x\ue000y") == "\ue001x" + "y"
+    assert fulltext.mark("<i>\ue000\ue000x\ue001\ue001") == "&lt;i&gt;<mark>x</mark>"
 
 
 def test_results_are_ranked_and_stemmed(client):
@@ -154,9 +156,9 @@ def test_the_search_page_is_in_the_navigation(client):
 
 def test_passage_changes_reach_the_index(app, client):
     db = connect(app.config["DATABASE"])
-    corpus.import_document(db, "new.txt", "Xylophone diplomacy in Doha.")
-    assert search.search(db, search.Query(q="xylophone")).total == 1
-    corpus.import_document(db, "new.txt", "Marimba diplomacy in Doha.")
-    assert search.search(db, search.Query(q="xylophone")).total == 0
-    assert search.search(db, search.Query(q="marimba")).total == 1
+    sources.import_document(db, "new.txt", "Xylophone diplomacy in Doha.")
+    assert fulltext.search(db, fulltext.Query(q="xylophone")).total == 1
+    sources.import_document(db, "new.txt", "Marimba diplomacy in Doha.")
+    assert fulltext.search(db, fulltext.Query(q="xylophone")).total == 0
+    assert fulltext.search(db, fulltext.Query(q="marimba")).total == 1
     db.close()

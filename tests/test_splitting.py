@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from webapp import splitting
-from webapp.splitting import split
+from webapp.corpus import splitting
+from webapp.corpus.splitting import split
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from webapp import taxonomy
-from webapp.taxonomy import TaxonomyError
+from webapp.corpus import taxonomy
+from webapp.corpus.taxonomy import TaxonomyError
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -7,27 +7,19 @@ from pathlib import Path
 
 import click
 
-from . import (
-    auth,
-    corpus,
-    create_app,
-    editing,
-    exchange,
-    formats,
-    importing,
-    labelimport,
-    labels,
-    reconcile,
-    serving,
-    splitting,
-    taxonomy,
-)
-from .auth import AuthError, SharedModeError
-from .build import build
-from .corpus import CorpusError
-from .db import connect
-from .labelfile import LabelFileError, atomic_write
-from .taxonomy import TaxonomyError
+from webapp import create_app
+from webapp.corpus import sources, splitting, taxonomy, textfiles
+from webapp.corpus.sources import CorpusError
+from webapp.corpus.taxonomy import TaxonomyError
+from webapp.interchange import formats, transfer
+from webapp.labels import accounts, batches, editor, fileimport, mirror, reconcile
+from webapp.labels.accounts import AuthError
+from webapp.labels.build import build
+from webapp.labels.records import LabelFileError
+from webapp.store.db import connect
+from webapp.store.files import atomic_write
+from webapp.web import serving
+from webapp.web.access import SharedModeError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -147,7 +139,7 @@ def export_command(app) -> None:
         raise click.ClickException(f"could not write the label files: {exc}") from None
     finally:
         db.close()
-    click.echo(f"Wrote {len(written)} label files to {Path(app.config['LABELS_DIR']) / labels.PASSAGES_FOLDER}.")
+    click.echo(f"Wrote {len(written)} label files to {Path(app.config['LABELS_DIR']) / mirror.PASSAGES_FOLDER}.")
 
 
 @labels_group.command("import")
@@ -167,8 +159,8 @@ def import_command(app, files: tuple[Path, ...]) -> None:
         topics = taxonomy.from_db(db).ids
         if not topics:
             raise click.ClickException("the database has no topics yet; run `counterpoint load` first")
-        changes = labelimport.import_files(db, list(files), topics)
-        editing.write_files(db, Path(app.config["LABELS_DIR"]), {c.document for c in changes})
+        changes = fileimport.import_files(db, list(files), topics)
+        editor.write_files(db, Path(app.config["LABELS_DIR"]), {c.document for c in changes})
     except LabelFileError as exc:
         raise click.ClickException(
             "nothing was imported; fix these and run it again:\n  " + "\n  ".join(exc.problems)
@@ -240,7 +232,7 @@ def annotators_add(app, name: str, password: str) -> None:
     """
     db = connect(app.config["DATABASE"])
     try:
-        auth.add_annotator(db, name, password)
+        accounts.add_annotator(db, name, password)
     except AuthError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -258,7 +250,7 @@ def annotators_remove(app, name: str) -> None:
     """
     db = connect(app.config["DATABASE"])
     try:
-        removed = auth.remove_annotator(db, name)
+        removed = accounts.remove_annotator(db, name)
     finally:
         db.close()
     if not removed:
@@ -275,7 +267,7 @@ def annotators_list(app) -> None:
     """
     db = connect(app.config["DATABASE"])
     try:
-        rows = auth.annotators(db)
+        rows = accounts.annotators(db)
     finally:
         db.close()
     if not rows:
@@ -319,7 +311,7 @@ def import_documents_command(app, files: tuple[Path, ...], jsonl: bool, add_topi
         else:
             _import_texts(app, db, files, {k: v for k, v in options.items() if v}, name)
         db.analyze()
-    except importing.BadInput as exc:
+    except textfiles.BadInput as exc:
         raise click.ClickException("nothing was imported:\n  " + "\n  ".join(exc.problems)) from None
     except (TaxonomyError, CorpusError) as exc:
         raise click.ClickException(f"nothing was imported: {exc}") from None
@@ -331,16 +323,16 @@ def _import_texts(app, db, files: tuple[Path, ...], options: dict[str, str], nam
     """Check every file first, so that one bad file stops the import before anything is written."""
     limit = app.config.get("MAX_CONTENT_LENGTH")
     with click.progressbar(files, label="Reading", show_pos=True) as bar:
-        prepared = [importing.read_text_file(path, options, limit, name) for path in bar]
+        prepared = [textfiles.read_text_file(path, options, limit, name) for path in bar]
     names = [p.name for p in prepared]
     if len(set(names)) < len(names):
         twice = sorted({n for n in names if names.count(n) > 1})
-        raise importing.BadInput(f"Two files would both be saved as {twice[0]}; import them one at a time with --name.")
+        raise textfiles.BadInput(f"Two files would both be saved as {twice[0]}; import them one at a time with --name.")
     seeds = Path(app.config["SEEDS_DIR"])
     for p in prepared:
-        importing.choose_name(db, seeds, p.name, splitting.normalise(p.text), corpus.format_sidecar(p.name, p.metadata), False)
+        textfiles.choose_name(db, seeds, p.name, splitting.normalise(p.text), sources.format_sidecar(p.name, p.metadata), False)
     with click.progressbar(prepared, label="Importing", show_pos=True) as bar:
-        saved = [importing.save_text(db, seeds, p.name, p.text, p.metadata) for p in bar]
+        saved = [textfiles.save_text(db, seeds, p.name, p.text, p.metadata) for p in bar]
     for s in saved:
         state = "unchanged" if s.result.unchanged else f"{s.result.passages} passages"
         click.echo(f"seeds/{s.name}: {state}")
@@ -351,18 +343,18 @@ def _import_jsonl(app, db, files: tuple[Path, ...], add_topics: bool, annotator:
     labels_dir = Path(app.config["LABELS_DIR"])
     topics = taxonomy.load(labels_dir / "taxonomy.toml").ids
     updated = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    batches = []
+    parsed = []
     for path in files:
-        text = importing.decode(path.read_bytes(), path.name)
+        text = textfiles.decode(path.read_bytes(), path.name)
         lines = text.split("\n")  # not splitlines(): JSON strings may hold U+2028
         with click.progressbar(length=len(lines), label=f"Reading {path.name}") as bar:
             try:
-                batches.append(importing.parse_jsonl(_counted(lines, bar), topics, annotator, updated, add_topics))
-            except importing.BadInput as exc:
-                raise importing.BadInput(str(exc), [f"{path.name} {p}" for p in exc.problems]) from None
-        topics = topics + tuple(batches[-1].new_topics)
-    for path, batch in zip(files, batches):
-        saved = importing.save_batch(db, Path(app.config["SEEDS_DIR"]), labels_dir, batch, path.name)
+                parsed.append(batches.parse_jsonl(_counted(lines, bar), topics, annotator, updated, add_topics))
+            except textfiles.BadInput as exc:
+                raise textfiles.BadInput(str(exc), [f"{path.name} {p}" for p in exc.problems]) from None
+        topics = topics + tuple(parsed[-1].new_topics)
+    for path, batch in zip(files, parsed):
+        saved = batches.save_batch(db, Path(app.config["SEEDS_DIR"]), labels_dir, batch, path.name)
         changed = [r for r in saved.results if not r.unchanged]
         click.echo(
             f"{path.name}: {len(saved.results)} documents ({len(changed)} new or changed),"
@@ -403,7 +395,7 @@ def export_labels_command(app, format_name: str, output: Path | None) -> None:
         if format_name == "labelstudio-config":
             text = formats.labelstudio_config(tax)
         else:
-            text = formats.FORMATS[format_name].export(exchange.label_rows(db), tax)
+            text = formats.FORMATS[format_name].export(transfer.label_rows(db), tax)
     finally:
         db.close()
     if output is None:
@@ -439,9 +431,9 @@ def import_labels_command(app, format_name: str, annotator: str | None, file: Pa
         if not tax.topics:
             raise click.ClickException("the database has no topics yet; run `counterpoint load` first")
         items = formats.FORMATS[format_name].parse(text, tax, annotator or app.config["ANNOTATOR"])
-        changes = exchange.import_items(db, items, f"Imported from {file.name}")
-        editing.write_files(db, Path(app.config["LABELS_DIR"]), {c.document for c in changes})
-    except exchange.ExchangeError as exc:
+        changes = transfer.import_items(db, items, f"Imported from {file.name}")
+        editor.write_files(db, Path(app.config["LABELS_DIR"]), {c.document for c in changes})
+    except transfer.ExchangeError as exc:
         raise click.ClickException(
             f"nothing was imported from {file.name}; fix these and run it again:\n  " + "\n  ".join(exc.problems)
         ) from None

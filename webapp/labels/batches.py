@@ -1,0 +1,237 @@
+"""A JSONL batch: pre-split documents with their labels, checked whole and saved all or nothing."""
+
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tomli_w
+
+from webapp.corpus import sources, taxonomy
+from webapp.corpus.textfiles import BadInput, check_metadata, document_name
+from webapp.labels import mirror
+from webapp.labels.records import LabelRecord, format_records
+from webapp.store.files import WrittenFiles
+
+UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm")
+HTML_SUFFIXES = (".html", ".htm")
+EDITABLE_FIELDS = ("title", "author", "outlet", "date", "kind", "url")
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+
+@dataclass
+class Batch:
+    """Pre-split documents read from a JSONL file, with their labels and any topics to add."""
+
+    documents: list[sources.SplitDocument] = field(default_factory=list)
+    labels: list[LabelRecord] = field(default_factory=list)
+    new_topics: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def parse_jsonl(
+    lines: Iterable[str], topics: tuple[str, ...], annotator: str, updated: str, add_topics: bool = False
+) -> Batch:
+    """Read pre-split passages, one JSON object per line, reporting every bad line by number.
+
+    Each line is {"document", "text", "title"?, "outlet"?, "date"?, ..., "labels"?: [{"topic",
+    "stance", "holder"?, "annotator"?, "topic_name"?, "topic_target"?}]}; a document's passages
+    are its lines in order.
+    """
+    texts: dict[str, list[str]] = {}
+    metadata: dict[str, dict[str, str]] = {}
+    batch, problems = Batch(), []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = _jsonl_object(line)
+            name = obj["document"]
+            position = len(texts.setdefault(name, []))
+            texts[name].append(obj["text"])
+            meta = metadata.setdefault(name, {})
+            for f in sources.METADATA_FIELDS:
+                meta[f] = meta.get(f) or obj.get(f) or ""
+            for raw in obj.get("labels") or []:
+                batch.labels.append(_label(raw, name, position, obj["text"], annotator, updated))
+                _check_topic(raw, topics, add_topics, batch.new_topics)
+        except ValueError as exc:
+            problems.append(f"line {number}: {exc}")
+    if problems:
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        raise BadInput("; ".join(problems[:10]) + more, problems)
+    if not texts:
+        raise BadInput("The file has no passages: each line needs a JSON object with a document and a text.")
+    for name, meta in metadata.items():
+        try:
+            metadata[name] = check_metadata(meta)
+        except BadInput as exc:
+            raise BadInput(f"document {name}: {exc}") from None
+    batch.documents = [sources.presplit_document(name, t, metadata[name]) for name, t in texts.items()]
+    return batch
+
+
+def _jsonl_object(line: str) -> dict:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(obj, dict):
+        raise ValueError("each line must be a JSON object")
+    if not isinstance(obj.get("document"), str):
+        raise ValueError('missing "document" (the name of the document the passage belongs to)')
+    sources.check_name(obj["document"])
+    if not isinstance(obj.get("text"), str) or not obj["text"].strip():
+        raise ValueError('missing "text", or it is empty')
+    for f in sources.METADATA_FIELDS:
+        if obj.get(f) is not None and not isinstance(obj[f], str):
+            raise ValueError(f"{f} must be a string")
+    if not isinstance(obj.get("labels") or [], list):
+        raise ValueError('"labels" must be a list of {"topic", "stance", "holder"} objects')
+    return obj
+
+
+def _label(raw: object, document: str, position: int, text: str, annotator: str, updated: str) -> LabelRecord:
+    if not isinstance(raw, dict) or "topic" not in raw or "stance" not in raw:
+        raise ValueError('each label must be an object with "topic" and "stance"')
+    topic, stance = raw["topic"], raw["stance"]
+    if topic is None and stance is not None:
+        raise ValueError("a label with no topic cannot have a stance")
+    if topic is not None and stance not in taxonomy.STANCES:
+        raise ValueError(f"unknown stance {stance!r}; stances are {', '.join(taxonomy.STANCES)}")
+    for key in ("holder", "annotator"):
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            raise ValueError(f"{key} must be a string")
+    return LabelRecord(
+        document=document,
+        position=position,
+        topic=topic,
+        stance=stance,
+        holder=raw.get("holder") or None,
+        annotator=raw.get("annotator") or annotator,
+        updated=updated,
+        text=text,
+    )
+
+
+def _check_topic(raw: dict, topics: tuple[str, ...], add_topics: bool, new_topics: dict) -> None:
+    topic = raw["topic"]
+    if topic is None or topic in topics or topic in new_topics:
+        return
+    if not isinstance(topic, str) or not add_topics:
+        raise ValueError(
+            f"unknown topic {topic!r}; topics are {', '.join(topics)} (--add-topics creates missing ones)"
+        )
+    name = raw.get("topic_name") or topic.replace("_", " ").capitalize()
+    target = raw.get("topic_target") or f"TODO: state the proposition that stances on {name} are taken toward."
+    entry = {"id": topic, "name": str(name), "target": str(target)}
+    try:
+        taxonomy.parse({"topics": [entry]}, "new topic")
+    except taxonomy.TaxonomyError as exc:
+        raise ValueError(str(exc)) from None
+    new_topics[topic] = entry
+
+
+def append_topics(path: Path, new_topics: list[dict[str, str]]) -> str:
+    """The taxonomy file's text with `[[topics]]` tables appended for new topics."""
+    text = path.read_text(encoding="utf-8")
+    tables = "".join(f"\n[[topics]]\n{tomli_w.dumps(t)}" for t in new_topics)
+    note = "\n# Added by `counterpoint import --add-topics`: check each name and target proposition.\n"
+    return text.rstrip("\n") + "\n" + note + tables
+
+
+@dataclass(frozen=True)
+class BatchSaved:
+    """What saving a JSONL batch wrote: its seed file, import results, labels and topics."""
+
+    seed_file: str
+    results: list[sources.ImportResult]
+    labels: int
+    topics: tuple[str, ...]
+
+
+def save_batch(db, seeds_dir: Path, labels_dir: Path, batch: Batch, stem: str) -> BatchSaved:
+    """Write a batch to `seeds/<stem>.jsonl` and import it, labels and topics, in one transaction.
+
+    Importing the same batch again changes nothing. Documents already in the corpus from
+    elsewhere are refused: edit their seed file and run `counterpoint load` instead.
+    """
+    content = sources.format_presplit(batch.documents)
+    seed, same = _seed_file(seeds_dir, document_name(stem, sources.PRESPLIT_SUFFIX), content)
+    if not same:
+        _refuse_existing(db, [d.name for d in batch.documents])
+    with db.atomic(), WrittenFiles() as files:
+        # Seed, taxonomy and label files are written together, so a crash leaves all or none.
+        contents = {} if same else {seed: content}
+        if batch.new_topics:
+            path = labels_dir / "taxonomy.toml"
+            contents[path] = append_topics(path, list(batch.new_topics.values()))
+            taxonomy.sync(db, taxonomy.parse(tomllib.loads(contents[path]), str(path)))
+        results = sources.store_documents(db, batch.documents)
+        changed = _changed_labels(db, batch.labels)
+        mirror.store(db, changed)
+        files.write_many({**contents, **label_files(db, labels_dir, {r.document for r in changed})})
+    return BatchSaved(seed.name, results, len(changed), tuple(batch.new_topics))
+
+
+def label_files(db, labels_dir: Path, documents: set[str]) -> dict[Path, str]:
+    """The label files of `documents` as `labels.export` writes them, read in one query.
+
+    Exporting document by document costs a query and two disk syncs each, which for an
+    import of thousands of documents takes minutes; this is the same content in bulk.
+    """
+    by_document: dict[str, list[LabelRecord]] = {d: [] for d in documents}
+    for record in mirror.records(db):
+        if record.document in by_document:
+            by_document[record.document].append(record)
+    contents = {mirror.label_file(labels_dir, d): format_records(r) for d, r in by_document.items()}
+    return {path: text for path, text in contents.items() if not path.exists() or path.read_text(encoding="utf-8") != text}
+
+
+def _seed_file(seeds_dir: Path, name: str, content: str) -> tuple[Path, bool]:
+    stem = name[: -len(sources.PRESPLIT_SUFFIX)]
+    for n in range(1, 1000):
+        path = seeds_dir / (name if n == 1 else f"{stem}-{n}{sources.PRESPLIT_SUFFIX}")
+        if not path.exists():
+            return path, False
+        if path.read_text(encoding="utf-8") == content:
+            return path, True
+    raise BadInput(f"Too many seed files are named like {name}; rename the file.")
+
+
+def _refuse_existing(db, names: list[str]) -> None:
+    taken = [
+        row[0]
+        for row in db.execute(
+            "SELECT id FROM documents WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id", [json.dumps(names)]
+        )
+    ]
+    if taken:
+        listed = ", ".join(taken[:5]) + (f" and {len(taken) - 5} more" if len(taken) > 5 else "")
+        raise BadInput(
+            f"Already in the corpus: {listed}. Import only new documents, or edit their seed file"
+            " and run `counterpoint load`.",
+        )
+
+
+def _changed_labels(db, records: list[LabelRecord]) -> list[LabelRecord]:
+    """The records that are new or differ from the stored labels, so a re-import writes nothing."""
+    documents = json.dumps(sorted({r.document for r in records}))
+    stored = {
+        (row[0], row[1], row[2], row[3]): (row[4], row[5], row[6])
+        for row in db.execute(
+            """SELECT document, position, topic, annotator, stance, holder, text FROM labels
+            WHERE document IN (SELECT value FROM json_each(?))""",
+            [documents],
+        )
+    }
+    return [
+        r
+        for r in records
+        if stored.get((r.document, r.position, r.topic or "", r.annotator)) != (r.stance, r.holder, r.text)
+    ]

@@ -1,0 +1,91 @@
+"""`counterpoint labels import`: check label files against the database, then apply all or nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from webapp.labels import editor
+from webapp.labels.records import LabelFileError, LabelRecord, parse_record
+
+
+def import_files(db, paths: list[Path], topics: tuple[str, ...]) -> list[editor.Change]:
+    """Check every record of the label files, then apply them all in one transaction, or none.
+
+    Each (passage, annotator) in the files gets exactly the labels the files give it, recorded
+    as a change. Raises LabelFileError listing every problem with its file and line.
+    """
+    located, problems = [], []
+    for path in paths:
+        found, bad = _read_located(path, topics)
+        located += found
+        problems += bad
+    problems += _check_against_db(db, located)
+    if problems:
+        raise LabelFileError(problems)
+    groups: dict[tuple, list[LabelRecord]] = {}
+    for _, record in located:
+        groups.setdefault((record.document, record.position, record.annotator), []).append(record)
+    note = "Imported from " + ", ".join(path.name for path in paths)
+
+    def work():
+        changes = []
+        for (document, position, annotator), records in groups.items():
+            change = editor.replace(db, document, position, annotator, _rows(records), note)
+            if change:
+                changes.append(change)
+        return changes
+
+    return editor.write(db, work)
+
+
+def _rows(records: list[LabelRecord]) -> list[dict]:
+    rows = [
+        {"topic": r.topic or "", "stance": r.stance, "holder": r.holder, "updated": r.updated or editor.now(),
+         "text": r.text}
+        for r in records
+    ]
+    return sorted(rows, key=lambda row: row["topic"])
+
+
+def _read_located(path: Path, topics) -> tuple[list[tuple[str, LabelRecord]], list[str]]:
+    try:
+        # Split on newlines only: JSON leaves U+2028 and friends unescaped inside strings.
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except UnicodeDecodeError as exc:
+        return [], [f"{path.name}: not UTF-8 (byte {exc.start}: {exc.reason})"]
+    located, problems = [], []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path.name} line {number}"
+        try:
+            located.append((where, parse_record(json.loads(line), topics)))
+        except json.JSONDecodeError as exc:
+            problems.append(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})")
+        except ValueError as exc:
+            problems.append(f"{where}: {exc}")
+    return located, problems
+
+
+def _check_against_db(db, located) -> list[str]:
+    problems, seen, groups = [], {}, {}
+    for where, r in located:
+        rows = list(db.query("SELECT kind, text FROM passages WHERE document = ? AND position = ?",
+                             [r.document, r.position]))
+        if not rows:
+            problems.append(f"{where}: passage not found: {r.document} position {r.position}")
+        elif rows[0]["kind"] != "content":
+            problems.append(f"{where}: passage {r.position} of {r.document} is {rows[0]['kind']}, not content")
+        elif rows[0]["text"] != r.text:
+            problems.append(f"{where}: the text of passage {r.position} of {r.document} changed since this label")
+        key = (r.document, r.position, r.topic or "", r.annotator)
+        if key in seen:
+            problems.append(f"{where}: same passage, topic and annotator as {seen[key]}")
+        seen.setdefault(key, where)
+        groups.setdefault(key[:2] + (r.annotator,), []).append((where, r.topic))
+    for items in groups.values():
+        if len(items) > 1 and any(topic is None for _, topic in items):
+            where = next(w for w, topic in items if topic is None)
+            problems.append(f"{where}: “no topic applies” cannot sit beside topic labels of the same annotator")
+    return problems

@@ -1,0 +1,148 @@
+"""Hand labels in the database, and their mirror in the corpus's `labels/` folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from webapp.corpus.splitting import text_hash
+from webapp.labels.records import LabelFileError, LabelRecord, format_records, read_file
+from webapp.store.files import atomic_write
+
+PASSAGES_FOLDER = "passages"
+FILE_SUFFIX = ".jsonl"
+
+
+def label_file(labels_dir: Path, document: str) -> Path:
+    """The file that holds one document's labels."""
+    return labels_dir / PASSAGES_FOLDER / f"{document}{FILE_SUFFIX}"
+
+
+def read_folder(labels_dir: Path, topics: tuple[str, ...] | None = None) -> list[LabelRecord]:
+    """Read every label file of a corpus, reporting all problems across files at once."""
+    folder = labels_dir / PASSAGES_FOLDER
+    records, problems = [], []
+    for path in sorted(folder.glob(f"*{FILE_SUFFIX}")) if folder.is_dir() else []:
+        try:
+            records.extend(read_file(path, topics))
+        except LabelFileError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise LabelFileError(problems)
+    return records
+
+
+def store(db, records: list[LabelRecord]) -> None:
+    """Upsert label records into the database in one transaction."""
+    rows = [
+        {
+            "document": r.document,
+            "position": r.position,
+            "topic": r.topic or "",
+            "annotator": r.annotator,
+            "stance": r.stance,
+            "holder": r.holder,
+            "updated": r.updated,
+            "text": r.text,
+            "text_hash": text_hash(r.text),
+        }
+        for r in records
+    ]
+    with db.atomic():
+        db["labels"].upsert_all(rows, pk=("document", "position", "topic", "annotator"))
+
+
+def reanchor(db, document: str) -> int:
+    """Move labels whose text now sits at another position of the same document.
+
+    A paragraph inserted above a labelled one shifts positions; the label follows its text
+    when that text occurs exactly once in the document and no label that stays put already
+    holds the new place. Returns how many labels moved.
+    """
+    with db.atomic():
+        moves = _planned_moves(db, document)
+        # Park moving labels at negative positions first so that moves into each other's
+        # old places (every label shifting down by one) never collide on the primary key.
+        for rowid, position in moves.items():
+            db.execute("UPDATE labels SET position = ? WHERE rowid = ?", [-1 - position, rowid])
+        if moves:
+            db.execute("UPDATE labels SET position = -1 - position WHERE document = ? AND position < 0", [document])
+    return len(moves)
+
+
+def _planned_moves(db, document: str) -> dict[int, int]:
+    homes: dict[str, list[int]] = {}
+    for position, digest in db.execute(
+        "SELECT position, text_hash FROM passages WHERE document = ?", [document]
+    ):
+        homes.setdefault(digest, []).append(position)
+    rows = list(
+        db.query(
+            """SELECT l.rowid AS rowid, l.position, l.topic, l.annotator, l.text_hash,
+            (p.id IS NULL OR p.text_hash != l.text_hash) AS stray
+            FROM labels l LEFT JOIN passages p ON p.document = l.document AND p.position = l.position
+            WHERE l.document = ?""",
+            [document],
+        )
+    )
+    moves = {
+        r["rowid"]: homes[r["text_hash"]][0]
+        for r in rows
+        if r["stray"] and len(homes.get(r["text_hash"], [])) == 1
+    }
+    staying = {(r["position"], r["topic"], r["annotator"]) for r in rows if r["rowid"] not in moves}
+    targets: dict[tuple, list[int]] = {}
+    for r in rows:
+        if r["rowid"] in moves:
+            targets.setdefault((moves[r["rowid"]], r["topic"], r["annotator"]), []).append(r["rowid"])
+    return {
+        rowids[0]: key[0] for key, rowids in targets.items() if len(rowids) == 1 and key not in staying
+    }
+
+
+def records(db, document: str | None = None) -> list[LabelRecord]:
+    """Read labels back as file records, for one document or all."""
+    where, params = ("WHERE document = ?", [document]) if document else ("", [])
+    return [
+        LabelRecord(
+            document=row["document"],
+            position=row["position"],
+            topic=row["topic"] or None,
+            stance=row["stance"],
+            holder=row["holder"],
+            annotator=row["annotator"],
+            updated=row["updated"],
+            text=row["text"],
+        )
+        for row in db.query(f"SELECT * FROM labels {where}", params)
+    ]
+
+
+def export(db, labels_dir: Path, documents: list[str] | None = None) -> list[Path]:
+    """Write label files for the given documents (all when None); returns the files written.
+
+    Exporting everything also removes files of documents that no longer have labels, so the
+    folder mirrors the database exactly.
+    """
+    if documents is None:
+        documents = [row[0] for row in db.execute("SELECT DISTINCT document FROM labels ORDER BY document")]
+        _remove_stale_files(labels_dir, set(documents))
+    written = []
+    for document in documents:
+        path = label_file(labels_dir, document)
+        content = format_records(records(db, document))
+        if content:
+            if not path.exists() or path.read_text(encoding="utf-8") != content:
+                atomic_write(path, content)
+            written.append(path)
+        else:
+            path.unlink(missing_ok=True)
+    return written
+
+
+def _remove_stale_files(labels_dir: Path, documents: set[str]) -> None:
+    folder = labels_dir / PASSAGES_FOLDER
+    if not folder.is_dir():
+        return
+    for path in folder.glob(f"*{FILE_SUFFIX}"):
+        if path.name[: -len(FILE_SUFFIX)] not in documents:
+            path.unlink()

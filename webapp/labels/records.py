@@ -1,0 +1,114 @@
+"""The label file format: UTF-8 JSON Lines, one record per (passage, topic, annotator).
+
+Records are written in one order with one key order, so a one-label change is a one-line diff,
+and files are replaced atomically so a crash never leaves half a file behind.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from webapp.corpus.taxonomy import STANCES
+
+FIELDS = ("document", "position", "topic", "stance", "holder", "annotator", "updated", "text")
+MAX_LINE_BYTES = 1_000_000
+
+
+class LabelFileError(ValueError):
+    """A label file has records that cannot be loaded; `problems` lists each with its line."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class LabelRecord:
+    """One label as stored in a file: topic None means "no topic applies" to the passage."""
+
+    document: str
+    position: int
+    topic: str | None
+    stance: str | None
+    holder: str | None
+    annotator: str
+    updated: str
+    text: str
+
+    def sort_key(self) -> tuple:
+        """The order records take in a file."""
+        return (self.document, self.position, self.topic or "", self.annotator)
+
+
+def format_record(record: LabelRecord) -> str:
+    """Serialise a record as one JSON line with keys in the documented order."""
+    return json.dumps({f: getattr(record, f) for f in FIELDS}, ensure_ascii=False)
+
+
+def format_records(records) -> str:
+    """Serialise records in file order, one per line."""
+    return "".join(format_record(r) + "\n" for r in sorted(records, key=LabelRecord.sort_key))
+
+
+def parse_lines(lines, source: str, topics: tuple[str, ...] | None = None) -> list[LabelRecord]:
+    """Parse JSON Lines into records, collecting every problem with its line number."""
+    records, problems = [], []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(parse_record(json.loads(line), topics))
+        except json.JSONDecodeError as exc:
+            problems.append(f"{source} line {number}: not valid JSON ({exc.msg} at column {exc.colno})")
+        except ValueError as exc:
+            problems.append(f"{source} line {number}: {exc}")
+    if problems:
+        raise LabelFileError(problems)
+    return records
+
+
+def parse_record(obj: object, topics: tuple[str, ...] | None = None) -> LabelRecord:
+    """Validate one decoded JSON object as a label record."""
+    if not isinstance(obj, dict):
+        raise ValueError("a record must be a JSON object")
+    missing = [f for f in ("document", "position", "topic", "stance", "annotator", "text") if f not in obj]
+    if missing:
+        raise ValueError(f"missing field {missing[0]!r}")
+    position, topic, stance = obj["position"], obj["topic"], obj["stance"]
+    if not isinstance(position, int) or isinstance(position, bool) or position < 0:
+        raise ValueError(f"position must be a whole number >= 0, not {position!r}")
+    if topic is None:
+        if stance is not None:
+            raise ValueError("a record with no topic cannot have a stance")
+    elif not isinstance(topic, str) or (topics is not None and topic not in topics):
+        raise ValueError(f"unknown topic {topic!r}" + (f"; topics are {', '.join(topics)}" if topics else ""))
+    elif stance not in STANCES:
+        raise ValueError(f"unknown stance {stance!r}; stances are {', '.join(STANCES)}")
+    for name in ("document", "annotator", "text"):
+        if not isinstance(obj[name], str) or not obj[name]:
+            raise ValueError(f"{name} must be a non-empty string")
+    holder = obj.get("holder")
+    if holder is not None and not isinstance(holder, str):
+        raise ValueError("holder must be a string or null")
+    return LabelRecord(
+        document=obj["document"],
+        position=position,
+        topic=topic,
+        stance=stance,
+        holder=holder or None,
+        annotator=obj["annotator"],
+        updated=str(obj.get("updated") or ""),
+        text=obj["text"],
+    )
+
+
+def read_file(path: Path, topics: tuple[str, ...] | None = None) -> list[LabelRecord]:
+    """Read and validate one label file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise LabelFileError([f"{path.name}: not UTF-8 (byte {exc.start}: {exc.reason})"]) from None
+    # split("\n"), not splitlines(): JSON leaves U+2028 and U+2029 unescaped inside strings.
+    return parse_lines(text.split("\n"), path.name, topics)

@@ -1,0 +1,89 @@
+"""The screens: every blueprint, htmx fragment and piece of Flask glue, and the app factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from webapp.corpus.splitting import KIND_LABELS
+from webapp.web import (
+    access,
+    adding,
+    analysis,
+    api,
+    database,
+    documents,
+    downloads,
+    errors,
+    labelling,
+    login,
+    passages,
+    related,
+    search,
+    security,
+    topics,
+)
+
+
+def create_app(test_config: dict | None = None, *, corpus: Path | None = None) -> Flask:
+    """Create the app for a corpus folder: `corpus`, else $COUNTERPOINT_CORPUS, else the working directory.
+
+    Settings come from defaults, then `instance/config.py`, then COUNTERPOINT_* environment
+    variables, then `test_config`.
+    """
+    corpus = Path(corpus or os.environ.get("COUNTERPOINT_CORPUS") or os.getcwd()).resolve()
+    app = Flask(__name__, instance_path=str(corpus / "instance"), instance_relative_config=True)
+    app.config.from_mapping(
+        CORPUS=str(corpus),
+        SEEDS_DIR=str(corpus / "seeds"),
+        LABELS_DIR=str(corpus / "labels"),
+        DATABASE=str(corpus / "instance" / "counterpoint.db"),
+        ANNOTATOR=os.environ.get("USER") or "local",
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        WORKERS=2,
+        SIMILARITY=True,
+        SUGGESTIONS=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # Shared mode: annotators sign in to write; reads stay open unless READS_REQUIRE_LOGIN.
+        SHARED=False,
+        READS_REQUIRE_LOGIN=False,
+        LOGIN_ATTEMPTS=5,
+        LOGIN_WINDOW_SECONDS=15 * 60,
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("COUNTERPOINT")
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        if app.config["SHARED"]:
+            raise access.SharedModeError(access.NO_SECRET_KEY)
+        app.config["SECRET_KEY"] = security.local_secret_key(app.instance_path)
+
+    database.init_app(app)
+    security.init_app(app)
+    access.init_app(app)
+    app.register_blueprint(topics.bp)
+    app.register_blueprint(adding.bp)
+    app.register_blueprint(documents.bp)
+    app.register_blueprint(passages.bp)
+    app.register_blueprint(related.bp)
+    app.register_blueprint(labelling.bp)
+    app.register_blueprint(login.bp)
+    app.register_blueprint(search.bp)
+    app.register_blueprint(downloads.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(analysis.bp)
+    app.jinja_env.globals["kind_labels"] = KIND_LABELS
+
+    @app.after_request
+    def vary_on_htmx(response):
+        # Fragments and full pages share URLs, so caches must key on the htmx header.
+        response.vary.add("HX-Request")
+        return response
+
+    errors.init_app(app)
+
+    return app

@@ -1,0 +1,137 @@
+"""The add-document screens: paste or upload a text, preview and fix its split, save it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+
+from webapp.corpus import preview, sources, textfiles
+from webapp.corpus.splitting import CONTENT
+from webapp.corpus.textfiles import EDITABLE_FIELDS, BadInput
+from webapp.web.database import get_db
+from webapp.web.rendering import render, size_limit
+
+bp = Blueprint("adding", __name__, url_prefix="/add")
+
+
+@bp.get("")
+def new():
+    """The form to paste a text or upload a file, with the document's metadata."""
+    return render_template("adding/new.html", values={}, limit=size_limit())
+
+
+@bp.post("/preview")
+def start_preview():
+    """Read the pasted or uploaded text and show how it splits into passages."""
+    values = {f: request.form.get(f, "") for f in (*EDITABLE_FIELDS, "source_text")}
+    upload = request.files.get("file")
+    try:
+        if upload and upload.filename:
+            text, found = textfiles.read_source(upload.filename, upload.read())
+            # What the person typed wins over what the page declares about itself.
+            values.update({f: values[f] or found.get(f, "") for f in EDITABLE_FIELDS})
+            suffix = ".md" if upload.filename.lower().endswith(".md") else ".txt"
+            name = textfiles.document_name(upload.filename, suffix)
+        else:
+            text = textfiles.check_text(values["source_text"])
+            # Without a title, the first words of the first line name the document.
+            name = textfiles.document_name(values["title"] or " ".join(text.strip().split("\n")[0].split()[:8]))
+        textfiles.check_metadata(values)
+    except BadInput as exc:
+        return form_with_error(values, exc)
+    return show_preview(preview.from_text(text), values, name)
+
+
+@bp.post("/edit")
+def edit():
+    """Merge, split or re-mark passages of the preview; htmx gets the preview alone."""
+    values, name = posted_fields()
+    try:
+        draft = draft_from_form()
+    except BadInput as exc:
+        return form_with_error(values, exc)
+    try:
+        return show_preview(preview.apply(draft, request.form.get("action", "")), values, name)
+    except BadInput as exc:
+        return show_preview(preview.refresh(draft), values, name, str(exc))
+
+
+@bp.post("/save")
+def save():
+    """Save the previewed document to seeds/ and the database, then show it."""
+    values, name = posted_fields()
+    try:
+        draft = draft_from_form()
+    except BadInput as exc:
+        return form_with_error(values, exc)
+    try:
+        if not draft:
+            raise BadInput("Every passage is empty: there is nothing to save.")
+        metadata = textfiles.check_metadata(values)
+        saved = textfiles.save_text(
+            get_db(),
+            Path(current_app.config["SEEDS_DIR"]),
+            save_name(name, metadata),
+            preview.text_of(draft),
+            metadata,
+            preview.overrides(draft),
+            uniquify=True,
+        )
+    except (BadInput, sources.CorpusError) as exc:
+        return show_preview(preview.refresh(draft), values, name, str(exc))
+    return redirect(url_for("documents.show", name=saved.name), 303)
+
+
+def posted_fields() -> tuple[dict[str, str], str]:
+    """The metadata fields and document name a preview form carries along."""
+    return {f: request.form.get(f, "") for f in EDITABLE_FIELDS}, request.form.get("name", "")
+
+
+def form_with_error(values: dict[str, str], exc: BadInput):
+    """The add-document form again, filled in, saying what is wrong."""
+    return render_template("adding/new.html", values=values, error=str(exc), limit=size_limit()), invalid_status()
+
+
+def draft_from_form() -> list[preview.DraftPassage]:
+    """The draft the preview form carries."""
+    form = request.form
+    return preview.from_form(form.getlist("passage"), form.getlist("passage_kind"), form.getlist("passage_auto"))
+
+
+def save_name(requested: str, metadata: dict[str, str]) -> str:
+    """A safe file name from what the person typed, or from the title."""
+    suffix = ".md" if requested.strip().lower().endswith(".md") else ".txt"
+    return textfiles.document_name(requested or metadata["title"] or "pasted", suffix)
+
+
+def show_preview(draft, values: dict, name: str, error: str | None = None):
+    """Render the preview (the whole page, or its block for htmx) with where it will be saved."""
+    metadata = {f: values.get(f, "") for f in sources.METADATA_FIELDS}
+    name = save_name(name, metadata)
+    chosen, same = name, False
+    if draft:
+        sidecar = sources.format_sidecar(name, metadata, preview.overrides(draft))
+        try:
+            chosen, same = textfiles.choose_name(
+                get_db(), Path(current_app.config["SEEDS_DIR"]), name, preview.text_of(draft), sidecar, True
+            )
+        except BadInput as exc:
+            error = error or str(exc)
+    html = render(
+        "adding/preview.html",
+        "preview",
+        draft=draft,
+        values=values,
+        name=name,
+        chosen=chosen,
+        same=same,
+        error=error,
+        content=sum(p.kind == CONTENT for p in draft),
+    )
+    return html, (invalid_status() if error else 200)
+
+
+def invalid_status() -> int:
+    """422 for a plain form post; 200 for htmx, which (in version 2) does not swap a 4xx reply."""
+    return 200 if request.headers.get("HX-Request") == "true" else 422

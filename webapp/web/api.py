@@ -1,0 +1,202 @@
+"""The JSON API under /api: what the screens show, for scripts and notebooks; see /api/openapi.json.
+
+Writes follow the site's rules: the session's CSRF token in the X-CSRFToken header (from
+GET /api/session), and in shared mode a signed-in annotator.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound, Unauthorized
+
+from webapp.analysis import catalog
+from webapp.corpus import taxonomy
+from webapp.labels import editor, links
+from webapp.similarity import index
+from webapp.web import access
+from webapp.web.database import get_db, get_taxonomy
+from webapp.web.security import csrf_token
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+SPEC = Path(__file__).with_name("openapi.json")
+# The related-passages feature registers a function (db, passage_id, k, mode) -> list of
+# {"id", "score", "document", "text", "labels"} here; until it does, no passage has any.
+RELATED_MODES = index.MODES
+
+
+@bp.errorhandler(HTTPException)
+def json_error(error: HTTPException):
+    """Errors of the API as JSON, not as pages."""
+    return jsonify(error=error.description or error.name), error.code
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI description of this API."""
+    return current_app.response_class(SPEC.read_text(encoding="utf-8"), mimetype="application/json")
+
+
+@bp.get("/session")
+def session_info():
+    """Who the API acts as, and the CSRF token that writes must send."""
+    return {"annotator": access.current_annotator(), "shared": access.shared(), "csrf_token": csrf_token()}
+
+
+@bp.get("/topics")
+def topics():
+    """Every topic with its passage counts per stance."""
+    return jsonify(catalog.topics(get_db()))
+
+
+@bp.get("/passages")
+def passages():
+    """Content passages filtered like the comparison page, each with its labels."""
+    args = request.args
+    stance = args.get("stance", "")
+    if stance and stance not in taxonomy.STANCES:
+        raise BadRequest(f"stance must be one of {', '.join(taxonomy.STANCES)}")
+    filters = catalog.PassageFilters(
+        document=args.get("document", ""), topic=args.get("topic", ""), stance=stance,
+        holder=args.get("holder", ""), q=" ".join(args.get("q", "").split())[:200],
+        limit=_int_arg("limit", 500, 1, catalog.MAX_LIMIT), offset=_int_arg("offset", 0, 0, 10**9),
+    )
+    return jsonify(catalog.passages(get_db(), filters))
+
+
+@bp.get("/passages/<int:passage_id>")
+def passage(passage_id: int):
+    """One passage with its labels, label history, links and related passages."""
+    db = get_db()
+    found = catalog.passage(db, passage_id)
+    if found is None:
+        raise NotFound(f"There is no passage number {passage_id}.")
+    return {**found, "related": _related(db, passage_id, 5, "all")}
+
+
+@bp.get("/passages/<int:passage_id>/related")
+def related(passage_id: int):
+    """Passages like this one from other documents, best first."""
+    mode = request.args.get("mode", "all")
+    if mode not in RELATED_MODES:
+        raise BadRequest(f"mode must be one of {', '.join(RELATED_MODES)}")
+    k = _int_arg("k", 10, 1, 100)
+    db = get_db()
+    _passage_or_404(db, passage_id)
+    return jsonify(_related(db, passage_id, k, mode))
+
+
+def _related(db, passage_id: int, k: int, mode: str) -> list[dict]:
+    if not index.enabled():
+        return []
+    found = index.suggestions(db, passage_id, mode, k)
+    labels = catalog.labels_of(db, [f["id"] for f in found])
+    return [
+        {"id": f["id"], "score": f["score"], "document": f["document"], "text": f["text"],
+         "terms": f["terms"], "labels": labels[f["id"]]}
+        for f in found
+    ]
+
+
+@bp.put("/passages/<int:passage_id>/labels")
+def put_labels(passage_id: int):
+    """Set the signed-in annotator's labels on a passage; an empty list means no topic applies."""
+    db = get_db()
+    _passage_or_404(db, passage_id)
+    body = _json_object()
+    raw, note = body.get("labels"), body.get("note")
+    if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
+        raise BadRequest('"labels" must be a list of {"topic", "stance", "holder"} objects')
+    if note is not None and not isinstance(note, str):
+        raise BadRequest('"note" must be text')
+    try:
+        choices = [editor.Choice(_text(c, "topic"), _text(c, "stance"), _text(c, "holder", optional=True))
+                   for c in raw]
+        choices = editor.check_choices(choices, get_taxonomy().ids)
+        change = editor.save(db, passage_id, _annotator(), choices, note)
+    except editor.EditError as exc:
+        raise BadRequest(str(exc)) from None
+    if change:
+        editor.write_files(db, Path(current_app.config["LABELS_DIR"]), [change.document])
+    return {"changed": change is not None, "change": change.id if change else None,
+            "labels": catalog.labels_of(db, [passage_id])[passage_id]}
+
+
+@bp.post("/passages/<int:passage_id>/links")
+def post_link(passage_id: int):
+    """Link a passage to another with a relation (or dismiss the pair), as the signed-in annotator."""
+    db = get_db()
+    _passage_or_404(db, passage_id)
+    body = _json_object()
+    target, relation, note = body.get("target"), body.get("relation"), body.get("note", "")
+    if not isinstance(target, int) or isinstance(target, bool):
+        raise BadRequest('"target" must be a passage id')
+    if not isinstance(relation, str) or not isinstance(note, str):
+        raise BadRequest('"relation" and "note" must be text')
+    _passage_or_404(db, target)
+    try:
+        link = links.record(db, passage_id, target, relation, _annotator(), note)
+    except links.LinkError as exc:
+        raise BadRequest(str(exc)) from None
+    links.export(db, Path(current_app.config["LABELS_DIR"]))
+    return _link_of(db, passage_id, target, link.annotator), 201
+
+
+@bp.delete("/passages/<int:passage_id>/links/<int:target>")
+def delete_link(passage_id: int, target: int):
+    """Withdraw the signed-in annotator's link or dismissal between two passages."""
+    db = get_db()
+    _passage_or_404(db, passage_id)
+    _passage_or_404(db, target)
+    if not links.remove(db, passage_id, target, _annotator()):
+        raise NotFound("You have no link between these passages.")
+    links.export(db, Path(current_app.config["LABELS_DIR"]))
+    return "", 204
+
+
+def _link_of(db, passage_id: int, target: int, annotator: str) -> dict:
+    found = catalog.passage(db, passage_id)["links"]
+    return next(link for link in found if link["id"] == target and link["annotator"] == annotator)
+
+
+def _passage_or_404(db, passage_id: int) -> None:
+    if not db["passages"].count_where("id = ?", [passage_id]):
+        raise NotFound(f"There is no passage number {passage_id}.")
+
+
+def _annotator() -> str:
+    annotator = access.current_annotator()
+    if annotator is None:
+        raise Unauthorized("Sign in first.")
+    return annotator
+
+
+def _json_object() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return body
+
+
+def _text(obj: dict, key: str, optional: bool = False) -> str | None:
+    value = obj.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f'"{key}" must be text')
+    return value
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be a whole number") from None
+    if not low <= value <= high:
+        raise BadRequest(f"{name} must be between {low} and {high}")
+    return value

@@ -1,0 +1,44 @@
+"""Sign-in and sign-out for shared mode."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+
+from webapp.labels import accounts
+from webapp.web.access import local_path
+from webapp.web.database import get_db
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign an annotator in; failed attempts are limited per name and address."""
+    config, db = current_app.config, get_db()
+    next_url = local_path(request.values.get("next")) or url_for("labelling.queue")
+    if request.method == "GET":
+        return render_template("auth/login.html", next_url=next_url, error=None)
+    name, password = request.form.get("name", "").strip(), request.form.get("password", "")
+    ip = request.remote_addr or "unknown"
+    limit, window = config["LOGIN_ATTEMPTS"], config["LOGIN_WINDOW_SECONDS"]
+    if accounts.too_many_failures(db, name, ip, limit, window):
+        error = f"Too many failed sign-ins for {name}. Wait {int(window // 60)} minutes and try again."
+        return render_template("auth/login.html", next_url=next_url, error=error, name=name), 429
+    if not accounts.verify(db, name, password):
+        accounts.record_failure(db, name, ip, window)
+        error = "That name and password do not match an annotator."
+        return render_template("auth/login.html", next_url=next_url, error=error, name=name), 401
+    accounts.clear_failures(db, name, ip)
+    # A new session on sign-in, so a token planted before it cannot ride along.
+    session.clear()
+    session["annotator"] = name
+    flash(f"Signed in as {name}.")
+    return redirect(next_url, 303)
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out."""
+    session.pop("annotator", None)
+    flash("Signed out.")
+    return redirect(url_for("topics.home"), 303)

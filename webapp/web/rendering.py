@@ -1,0 +1,41 @@
+"""Full page or htmx fragment from the same URL and template."""
+
+from __future__ import annotations
+
+from flask import current_app, render_template, request
+from jinja2_fragments.flask import render_block
+
+
+def wants_fragment() -> bool:
+    """True for an htmx request that swaps part of a page.
+
+    Boosted navigations and history restores need the whole page, because htmx swaps the body
+    or rebuilds the page from what the server returns.
+    """
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-Boosted") != "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render(template: str, block: str, **context) -> str:
+    """Render `block` of `template` alone for htmx, or the whole page otherwise."""
+    if wants_fragment():
+        return render_block(template, block, **context)
+    return render_template(template, **context)
+
+
+def size_limit() -> str:
+    """The upload size limit in words, e.g. "2 MB"."""
+    return format_size(current_app.config.get("MAX_CONTENT_LENGTH"))
+
+
+def format_size(limit: int | None) -> str:
+    """A byte count as megabytes or kilobytes, e.g. 2 MB."""
+    if not limit:
+        return "no limit"
+    if limit >= 1024 * 1024:
+        return f"{limit / 1024 / 1024:g} MB"
+    return f"{limit / 1024:g} KB"

@@ -1,0 +1,99 @@
+"""The comparison screens: the topic x stance overview and each topic's viewpoints side by side."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import Blueprint, abort, render_template, request, url_for
+
+from webapp.analysis import comparison
+from webapp.corpus import taxonomy
+from webapp.labels import links
+from webapp.web.database import cached, get_db, get_taxonomy
+from webapp.web.panels import LINK_NOUNS
+from webapp.web.rendering import render, wants_fragment
+
+bp = Blueprint("topics", __name__)
+
+
+# A large corpus lists its biggest topics and newest documents first, the rest on request.
+HOME_TOPICS = 40
+HOME_DOCUMENTS = 50
+
+
+@bp.get("/")
+def home():
+    """Topic x stance counts, each cell linking to its slice, and the document list."""
+    db = get_db()
+    matrix = cached("stance_matrix", (), lambda: comparison.stance_matrix(db))
+    topics = list(get_taxonomy().topics)
+    documents = cached("documents_overview", (), lambda: comparison.documents_overview(db))
+    show_all = request.args.get("all", "")
+    if len(topics) > HOME_TOPICS and show_all != "topics":
+        biggest = sorted(topics, key=lambda t: -sum(matrix.get(t.id, {}).values()))[:HOME_TOPICS]
+        topics = [t for t in topics if t in biggest]
+    return render_template(
+        "topics/home.html",
+        topics=topics,
+        topic_total=len(get_taxonomy().topics),
+        matrix=matrix,
+        documents=documents if show_all == "documents" else documents[:HOME_DOCUMENTS],
+        document_total=len(documents),
+    )
+
+
+@bp.get("/topics/<topic_id>")
+def topic(topic_id: str):
+    """One topic's passages in stance columns (or rows by holder or source), filtered."""
+    db = get_db()
+    topic = get_taxonomy().get(topic_id)
+    if topic is None:
+        abort(404, f"There is no topic “{topic_id}” in this corpus.")
+    filters = comparison.Filters.from_args(request.args)
+    view = _view(db, topic.id, filters)
+    limit = filters.limit
+    shown_columns = {stance: column[:limit] for stance, column in view.columns.items()}
+    # Rows page like columns, and so do the cards within a row.
+    shown_rows = [(name, group[:limit], len(group)) for name, group in view.rows[:limit]]
+    shown = [c for column in shown_columns.values() for c in column] + [c for _, group, _ in shown_rows for c in group]
+    comparison.with_details(db, topic.id, shown)
+    return render(
+        "topics/topic.html",
+        "results",
+        topic=topic,
+        filters=filters,
+        cards=view.cards,
+        columns=shown_columns,
+        column_totals={stance: len(column) for stance, column in view.columns.items()},
+        rows=shown_rows,
+        row_total=len(view.rows),
+        more_url=url_for("topics.topic", topic_id=topic.id, **_args(filters, limit=limit + comparison.PAGE)),
+        overall=view.overall,
+        per_source=view.per_source,
+        more_sources=view.more_sources,
+        choices={} if wants_fragment() else _choices(db, topic.id),
+        stances=taxonomy.STANCES,
+        link_counts=links.relation_counts(db, [c.id for c in shown]),
+        link_nouns=LINK_NOUNS,
+    )
+
+
+def _view(db, topic_id: str, filters: comparison.Filters) -> comparison.TopicView:
+    """A topic's view, shared by requests that differ only in how many cards they show."""
+    unpaged = replace(filters, limit=comparison.PAGE)
+    return cached("topic_view", (topic_id, unpaged), lambda: comparison.topic_view(db, topic_id, unpaged))
+
+
+def _choices(db, topic_id: str) -> dict:
+    """What the filter menus offer: every source and holder of the topic, whatever is chosen."""
+    unfiltered = _view(db, topic_id, comparison.Filters())
+    return cached("topic_choices", (topic_id,), lambda: comparison.filter_choices(unfiltered.cards))
+
+
+def _args(filters: comparison.Filters, **overrides) -> dict:
+    """The query arguments that reproduce a filtered view, without empty ones."""
+    values = {
+        "document": filters.document, "holder": filters.holder, "q": filters.q,
+        "stance": filters.stance, "view": filters.view, **overrides,
+    }
+    return {k: v for k, v in values.items() if v}
