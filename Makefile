@@ -10,6 +10,7 @@ run: setup
 	$(BIN)/counterpoint run --host 127.0.0.1 --port 5000
 
 test: setup
+	$(BIN)/lint-imports --no-logo --no-cache
 	$(BIN)/python -m pytest
 
 setup: $(VENV)/.installed $(HTMX)

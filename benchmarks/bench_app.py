@@ -48,7 +48,7 @@ def prepare(kind: str, folder: Path) -> float | None:
     subprocess.run([str(measure.BIN / "counterpoint"), "--corpus", str(folder), "load"], check=True, capture_output=True)
     started = time.perf_counter()
     subprocess.run(
-        [str(measure.BIN / "counterpoint"), "--corpus", str(folder), "import", "--jsonl", str(source)],
+        [str(measure.BIN / "counterpoint"), "--corpus", str(folder), "documents", "import", "--jsonl", str(source)],
         check=True, capture_output=True,
     )
     return time.perf_counter() - started

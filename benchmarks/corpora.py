@@ -1,7 +1,7 @@
 """Benchmark corpora written as Counterpoint corpus folders: Perspectrum and synthetic ones.
 
 Each corpus is a folder with `labels/taxonomy.toml` and a JSON Lines file of pre-split,
-labelled passages in the format `counterpoint import --jsonl` reads.
+labelled passages in the format `counterpoint documents import --jsonl` reads.
 """
 
 from __future__ import annotations

@@ -8,9 +8,9 @@ import pytest
 from conftest import PAKISTAN, add_second_annotator, passage_id
 
 from webapp.analysis import agreement, comparison
-from webapp.analysis.comparison import ADJUDICATOR
 from webapp.labels import editor
 from webapp.labels.build import build
+from webapp.labels.current import ADJUDICATOR
 from webapp.store.db import connect
 
 P, A = agreement.PRESENT, agreement.ABSENT

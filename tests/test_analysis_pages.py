@@ -11,8 +11,9 @@ from bs4 import BeautifulSoup
 from conftest import PAKISTAN, add_second_annotator, passage_id
 
 from webapp.analysis import agreement, charts
-from webapp.analysis.comparison import ADJUDICATOR, Card
+from webapp.analysis.comparison import Card
 from webapp.corpus import taxonomy
+from webapp.labels.current import ADJUDICATOR
 
 HTMX = {"HX-Request": "true"}
 

@@ -135,7 +135,7 @@ def test_put_labels_saves_records_history_and_writes_the_file(app, writer):
     ({"labels": [{"topic": "security", "stance": "maybe"}]}, "Unknown stance"),
     ({"labels": [{"topic": "security", "stance": "favour"}] * 2}, "twice"),
     ({"labels": "security"}, '"labels" must be a list'),
-    ({"labels": [{"topic": 5, "stance": "favour"}]}, '"topic" must be text'),
+    ({"labels": [{"topic": 5, "stance": "favour"}]}, "Unknown topic 5"),
     ([1, 2], "JSON object"),
 ])
 def test_put_labels_refuses_bad_bodies(writer, body, message):

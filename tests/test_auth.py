@@ -80,6 +80,7 @@ def test_passwords_are_hashed(shared):
 
 @pytest.mark.parametrize(("name", "password", "message"), [
     ("alice", "long enough pw", "already"), ("bad name", "long enough pw", "no spaces"), ("bob", "short", "at least"),
+    ("adjudicator", "long enough pw", "reserved"), ("Adjudicator", "long enough pw", "reserved"),
 ])
 def test_add_annotator_refuses_bad_accounts(shared, name, password, message):
     db = connect(shared.config["DATABASE"])

@@ -91,3 +91,25 @@ def test_passage_identity_is_stable_across_reimports(app, db, corpus):
     assert {(r["document"], r["position"]): r["id"] for r in db["passages"].rows} == ids
     row = db.execute("SELECT text, text_hash FROM passages WHERE id = 1").fetchone()
     assert row[1] == splitting.text_hash(row[0])
+
+
+def test_a_label_file_still_behind_the_database_is_not_read_back_over_newer_labels(db, corpus, monkeypatch):
+    import errno
+
+    from webapp.labels import editor, reconcile
+    from webapp.labels.editor import Choice
+
+    passage = db.execute("SELECT id FROM passages WHERE document = ? AND kind = 'content' ORDER BY position", [DOC]).fetchone()[0]
+
+    def full(path, content):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(mirror, "atomic_write", full)
+    editor.save(db, passage, "alice", [Choice("security", "against", "Kabul")])
+    assert reconcile.pending(db) == [DOC]  # the disk is still full: reconcile could not catch up
+
+    build(db, corpus / "seeds", corpus / "labels")
+
+    saved = db.execute("SELECT stance, holder FROM labels l JOIN passages p ON p.document = l.document "
+                       "AND p.position = l.position WHERE p.id = ? AND l.annotator = 'alice'", [passage]).fetchall()
+    assert [tuple(r) for r in saved] == [("against", "Kabul")]

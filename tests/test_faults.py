@@ -8,9 +8,12 @@ database (or `reconcile` says which do not and repairs them).
 from __future__ import annotations
 
 import errno
+import http.client
 import json
 import os
 import random
+import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -26,7 +29,7 @@ from webapp.corpus import taxonomy
 from webapp.labels import editor, links, mirror, reconcile
 from webapp.labels.editor import Choice
 from webapp.store.db import connect
-from webapp.store.files import WrittenFiles, atomic_write, roll_forward
+from webapp.store.files import JOURNAL_SUFFIX, WrittenFiles, atomic_write, roll_forward
 
 pytestmark = pytest.mark.faults
 
@@ -237,22 +240,29 @@ def test_labels_export_with_a_full_disk_is_a_clear_cli_error(app, corpus, monkey
 def test_kill_9_during_a_burst_of_label_saves(app, db, corpus):
     passages = content_passages(db)
     acknowledged: list[str] = []
-    stop = threading.Event()
+    failures: list[str] = []
+    killing = threading.Event()
 
     def save(port: int, worker: int) -> None:
         browser, rng = Browser(port, timeout=10), random.Random(worker)
         try:
-            browser.get("/label")
+            page = browser.get("/label")
+            assert page.status == 200 and browser.csrf, (page.status, page.body[:300])
             for n in range(2000):
-                if stop.is_set():
+                if killing.is_set():
                     return
                 tag = f"w{worker} #{n}"
                 reply = browser.post(f"/label/{rng.choice(passages)}",
                                      {"stance-security": rng.choice(["favour", "against"]), "holder-security": tag})
-                assert reply.status == 303, reply.body[:300]
+                assert reply.status == 303, (tag, reply.status, reply.body[:300])
                 acknowledged.append(tag)
-        except (OSError, AssertionError, Exception):
-            return  # the server died under us: expected
+        except (OSError, http.client.HTTPException) as exc:
+            # A dropped connection is what the kill does; before it, it is a failure.
+            if not killing.is_set():
+                failures.append(f"worker {worker}: {exc!r} before the kill")
+        except Exception as exc:
+            # A whole reply that is not a 303 came from a live server, even mid-kill: a failure.
+            failures.append(f"worker {worker}: {exc!r}")
         finally:
             browser.close()
 
@@ -261,12 +271,15 @@ def test_kill_9_during_a_burst_of_label_saves(app, db, corpus):
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 10
-        while len(acknowledged) < 30 and time.monotonic() < deadline:
+        while (len(acknowledged) < 30 and not failures and any(t.is_alive() for t in threads)
+               and time.monotonic() < deadline):
             time.sleep(0.05)
+        killing.set()  # before the kill, so the workers know a dropped connection is expected
         server.kill()
-        stop.set()
         for thread in threads:
             thread.join(timeout=15)
+    assert not any(t.is_alive() for t in threads), "a worker still runs 15 s after the kill"
+    assert failures == []
     assert len(acknowledged) >= 30
 
     assert_corpus_sound(corpus)
@@ -295,26 +308,91 @@ def bulk_jsonl(path: Path, documents: int) -> list[str]:
     return names
 
 
-@pytest.mark.parametrize("when", ["writing temporary files", "renaming them"])
-def test_kill_9_during_an_import_is_all_or_nothing(app, corpus, tmp_path, when):
-    names = bulk_jsonl(tmp_path / "bulk.jsonl", 1000)
-    process = subprocess.Popen(command(corpus, "import", "--jsonl", str(tmp_path / "bulk.jsonl")),
-                               env=server_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
-    seed = corpus / "seeds" / "bulk.jsonl"
-    deadline = time.monotonic() + 30
+# Prepended to the import's `python -c` program: the child stops itself (SIGSTOP) just before
+# the Nth temporary-file write, the Nth rename or the Nth disk sync, as FREEZE_AT=step:N says,
+# so that the kill -9 lands at that point of the batch's file writes and not wherever the
+# scheduler of a busy machine happens to put it. Nothing else about the import changes.
+FREEZE_HOOK = """
+import builtins, os, signal
+_step, _nth = os.environ["FREEZE_AT"].split(":")
+_seen = [0]
+def _watch(module, name, step, applies):
+    real = getattr(module, name)
+    def watched(*args, **kwargs):
+        if step == _step and applies(*args, **kwargs):
+            _seen[0] += 1
+            if _seen[0] == int(_nth):
+                os.kill(os.getpid(), signal.SIGSTOP)
+        return real(*args, **kwargs)
+    setattr(module, name, watched)
+_watch(builtins, "open", "write", lambda file, mode="r", *a, **k: str(file).endswith(".tmp") and "w" in mode)
+_watch(os, "replace", "rename", lambda source, target, *a, **k: not str(target).endswith(".journal"))
+_watch(os, "sync", "sync", lambda: True)
+"""
+BULK_DOCUMENTS = 300  # one seed file and 300 label files: the kill lands among many writes
+
+
+def stopped(process: subprocess.Popen, seconds: float = 20) -> bool:
+    """Wait until the child has stopped itself (True) or ended (False)."""
+    deadline = time.monotonic() + seconds
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            stat = Path(f"/proc/{process.pid}/stat").read_text()
+        except FileNotFoundError:
+            break
+        if stat.rpartition(")")[2].split()[0] == "T":
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def bulk_documents_committed(corpus: Path) -> int:
+    """How many bulk documents the database holds, read without writing to it."""
+    conn = sqlite3.connect(f"file:{corpus / 'instance' / 'counterpoint.db'}?mode=ro", uri=True)
     try:
-        # The seed file is the first of the batch's files: its temporary twin starts the writes.
-        seeds = corpus / "seeds"
-        started = (lambda: any(seeds.glob(".bulk.jsonl.*.tmp"))) if when.startswith("writing") else seed.exists
-        while not started() and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.001)
+        return conn.execute("SELECT count(*) FROM documents WHERE id LIKE 'bulk-%'").fetchone()[0]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("when, freeze, survives", [
+    # The seed's temporary twin is the first write; half the label files are still to come.
+    pytest.param("writing temporary files", f"write:{BULK_DOCUMENTS // 2}", False, id="writing temporary files"),
+    # The journal is written, the seed and some label files are renamed, the rest are not.
+    pytest.param("renaming them", f"rename:{BULK_DOCUMENTS // 2}", True, id="renaming them"),
+    # Every file is in place, the journal not yet removed, the database not yet committed.
+    pytest.param("committing the database", "sync:2", True, id="committing the database"),
+])
+def test_kill_9_during_an_import_is_all_or_nothing(app, corpus, tmp_path, when, freeze, survives):
+    names = bulk_jsonl(tmp_path / "bulk.jsonl", BULK_DOCUMENTS)
+    argv = command(corpus, "documents", "import", "--jsonl", str(tmp_path / "bulk.jsonl"))
+    argv[argv.index("-c") + 1] = FREEZE_HOOK + argv[argv.index("-c") + 1]
+    seeds, folder = corpus / "seeds", corpus / "labels" / mirror.PASSAGES_FOLDER
+    seed = seeds / "bulk.jsonl"
+    process = subprocess.Popen(argv, env={**server_env(), "FREEZE_AT": freeze}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        assert stopped(process), f"the import ended (exit {process.poll()}) before {when}: {process.stderr.read()!r}"
+        # Evidence, while it is frozen, that the import is exactly where this case says.
+        temporary = len(list(folder.glob(".bulk-*.tmp"))) + len(list(seeds.glob(".bulk.jsonl.*.tmp")))
+        written = len(list(folder.glob("bulk-*"))) + seed.exists()
+        journals = list(seeds.glob(f".*{JOURNAL_SUFFIX}"))
+        assert bulk_documents_committed(corpus) == 0
+        if when == "writing temporary files":
+            assert (written, journals) == (0, []) and 0 < temporary < BULK_DOCUMENTS, (written, temporary)
+        elif when == "renaming them":
+            assert journals and seed.exists() and 0 < written < BULK_DOCUMENTS, written
+            assert written + temporary == BULK_DOCUMENTS + 1, (written, temporary)
+        else:
+            assert journals and (written, temporary) == (BULK_DOCUMENTS + 1, 0), (written, temporary)
     finally:
         try:
-            os.killpg(process.pid, 9)
+            os.killpg(process.pid, signal.SIGKILL)
         except ProcessLookupError:
-            pass  # it finished first: the "all" outcome, checked below like the others
+            pass  # it ended on its own: the assertions say so
         process.wait(timeout=10)
+        process.stderr.close()
+    assert process.returncode == -signal.SIGKILL  # killed by the signal, not ended on its own
 
     assert_corpus_sound(corpus)
     output = load(corpus)
@@ -324,12 +402,18 @@ def test_kill_9_during_an_import_is_all_or_nothing(app, corpus, tmp_path, when):
     imported = db.execute("SELECT count(*) FROM documents WHERE id LIKE 'bulk-%'").fetchone()[0]
     stored = db.execute("SELECT count(*) FROM labels WHERE document LIKE 'bulk-%'").fetchone()[0]
     db.close()
-    files = len(list((corpus / "labels" / mirror.PASSAGES_FOLDER).glob("bulk-*")))
-    assert (imported, stored, files) in [(0, 0, 0), (len(names), len(names), len(names))], output[:500]
-    assert seed.exists() == (imported > 0)
+    files = len(list(folder.glob("bulk-*")))
+    # Before the journal nothing survives; once it is written, `load` completes the import.
+    expected = (len(names),) * 3 if survives else (0, 0, 0)
+    assert (imported, stored, files) == expected, output[:500]
+    assert seed.exists() == survives
     # Importing again afterwards completes (or confirms) the import.
-    again = CliRunner().invoke(main, ["--corpus", str(corpus), "import", "--jsonl", str(tmp_path / "bulk.jsonl")])
+    again = CliRunner().invoke(main, ["--corpus", str(corpus), "documents", "import", "--jsonl", str(tmp_path / "bulk.jsonl")])
     assert again.exit_code == 0, again.output
+    db = connect(app.config["DATABASE"])
+    assert db.execute("SELECT count(*) FROM documents WHERE id LIKE 'bulk-%'").fetchone()[0] == len(names)
+    db.close()
+    assert_files_agree(corpus)
 
 
 def test_a_write_many_cut_short_mid_rename_is_completed_by_roll_forward(tmp_path):

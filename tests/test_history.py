@@ -10,6 +10,7 @@ import pytest
 from webapp.cli import main
 from webapp.labels import editor, mirror
 from webapp.labels.editor import Choice, EditError
+from webapp.labels.validation import LabelError
 
 DOC = "003_bbfe681b051be986.txt"
 
@@ -98,7 +99,7 @@ def test_undo_stack_walks_back_through_saves(db, pid):
     ],
 )
 def test_check_choices_refuses_bad_input(choices, message):
-    with pytest.raises(EditError, match=message):
+    with pytest.raises(LabelError, match=message):
         editor.check_choices(choices, ("security", "deportation"))
 
 
@@ -151,7 +152,7 @@ def test_cli_import_reports_every_problem_and_writes_nothing(runner, app, db, pi
     before = mirror.label_file(corpus / "labels", DOC).read_bytes()
     result = runner.invoke(main, ["--corpus", str(corpus), "labels", "import", str(source)])
     assert result.exit_code == 1
-    for expected in ["bad.jsonl line 2: unknown topic 'weather'", "bad.jsonl line 3: unknown stance 'maybe'",
+    for expected in ["bad.jsonl line 2: Unknown topic “weather”", "bad.jsonl line 3: Unknown stance “maybe”",
                      "bad.jsonl line 4: passage not found", "bad.jsonl line 5: the text of passage",
                      "bad.jsonl line 6: not valid JSON", "bad.jsonl line 7: same passage, topic and annotator as "
                      "bad.jsonl line 1", "heading, not content"]:

@@ -14,9 +14,10 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from flask import url_for
 
+from webapp.analysis import fulltext
 from webapp.cli import main
 from webapp.corpus import taxonomy
-from webapp.labels import accounts, editor
+from webapp.labels import accounts, editor, validation
 from webapp.labels.editor import Choice
 from webapp.store.db import connect
 
@@ -43,7 +44,7 @@ def hostile(app, corpus, tmp_path):
     ]
     source = tmp_path / "hostile.jsonl"
     source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
-    result = CliRunner().invoke(main, ["--corpus", str(corpus), "import", "--jsonl", "--add-topics", str(source)])
+    result = CliRunner().invoke(main, ["--corpus", str(corpus), "documents", "import", "--jsonl", "--add-topics", str(source)])
     assert result.exit_code == 0, result.output
     db = connect(app.config["DATABASE"])
     passage = db.execute("SELECT id FROM passages WHERE document = 'hostile' ORDER BY position").fetchone()[0]
@@ -167,20 +168,58 @@ def write_rules(app) -> list[tuple[str, str]]:
     return found
 
 
-def test_every_write_needs_the_csrf_token(app):
+def database_rows(db) -> dict[str, list]:
+    """Every row of every table a request could write (the full-text index's own tables aside)."""
+    return {t: list(db[t].rows) for t in db.table_names() if not t.startswith(("passages_fts", "sqlite_"))}
+
+
+def corpus_files(corpus) -> dict[str, bytes]:
+    """Every file under seeds/ and labels/ with its content."""
+    return {str(p.relative_to(corpus)): p.read_bytes()
+            for folder in ("seeds", "labels") for p in sorted((corpus / folder).rglob("*")) if p.is_file()}
+
+
+TRACEBACK = re.compile(r'Traceback|File "[^"]*", line \d+|\b\w+(Error|Exception): ')
+
+
+def refusal_message(reply) -> str:
+    """The message of an error reply, HTML page or JSON, checked to carry no traceback."""
+    if reply.is_json:
+        shown = message = reply.get_json()["error"]
+    else:
+        soup = BeautifulSoup(reply.get_data(as_text=True), "html.parser")
+        shown, message = soup.get_text(" "), soup.select_one("main .error").get_text(" ", strip=True)
+    leak = TRACEBACK.search(shown)
+    assert not leak, shown[max(0, leak.start() - 200):leak.end() + 200]
+    return message
+
+
+def test_every_write_needs_the_csrf_token(app, db, corpus):
     rules = write_rules(app)
     assert {("POST", "/label/1"), ("POST", "/login"), ("PUT", "/api/passages/1/labels")} <= set(rules)
+    rows, files = database_rows(db), corpus_files(corpus)
+    passage = db.execute("SELECT id FROM passages WHERE kind = 'content' LIMIT 1").fetchone()[0]
+    # With a real passage, a label and a password, so that only the token is missing.
+    rules += [("POST", f"/label/{passage}"), ("PUT", f"/api/passages/{passage}/labels")]
+    form = {"stance-security": "favour", "holder-security": "forger", "name": "x", "password": "x" * 12}
     client = app.test_client()
     with client.session_transaction() as session:
         session["csrf_token"] = "the-real-token"
     for method, url in rules:
-        missing = client.open(url, method=method, data={"stance-security": "favour", "name": "x"})
+        missing = client.open(url, method=method, data=form)
         assert missing.status_code == 400, (method, url, missing.status_code)
-        wrong = client.open(url, method=method, data={"csrf_token": "forged"}, headers={"X-CSRFToken": "forged"})
+        assert "missing CSRF token" in refusal_message(missing), (method, url)
+        wrong = client.open(url, method=method, data={**form, "csrf_token": "forged"}, headers={"X-CSRFToken": "forged"})
         assert wrong.status_code == 400, (method, url, wrong.status_code)
-        assert "CSRF" in missing.get_data(as_text=True)
+        assert "missing CSRF token" in refusal_message(wrong), (method, url)
+    api = client.put(f"/api/passages/{passage}/labels", json={"labels": [{"topic": "security", "stance": "favour"}]},
+                     headers={"X-CSRFToken": "forged"})
+    assert api.status_code == 400 and "CSRF" in api.get_json()["error"]
     fresh = app.test_client()  # a visitor with no session at all
-    assert all(fresh.open(url, method=m).status_code == 400 for m, url in rules)
+    assert all(fresh.open(url, method=m, data=form).status_code == 400 for m, url in rules)
+    # Nothing any refused write sent reached the database or the files.
+    assert database_rows(db) == rows
+    assert corpus_files(corpus) == files
 
 
 def test_pages_carry_a_csp_without_inline_scripts(app, hostile):
@@ -260,37 +299,77 @@ def test_upload_file_names_never_leave_seeds(app, corpus, tmp_path):
     assert not (tmp_path / "etc").exists()
 
 
-def test_uploads_and_forms_over_the_limit_are_refused(app, db):
+def test_uploads_and_forms_over_the_limit_are_refused(app, db, corpus):
     client = app.test_client()
     with client.session_transaction() as session:
         session["csrf_token"] = "t"
+    rows, files = database_rows(db), corpus_files(corpus)
     # A small limit, so the refused bodies stay in memory in the test client.
     limit = app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    too_large = "The upload is larger than the limit of 64 KB"
     big = client.post("/add/preview", data={"csrf_token": "t", "source_text": "x" * (limit + 1)})
-    assert big.status_code == 413 and "larger than the limit" in big.get_data(as_text=True)
+    assert big.status_code == 413 and too_large in refusal_message(big)
     upload = {"csrf_token": "t", "file": (io.BytesIO(b"y" * (limit + 1)), "big.txt")}
-    assert client.post("/add/preview", data=upload, content_type="multipart/form-data").status_code == 413
+    refused = client.post("/add/preview", data=upload, content_type="multipart/form-data")
+    assert refused.status_code == 413 and too_large in refusal_message(refused)
+    save = client.post("/add/save", data={"csrf_token": "t", "name": "big.txt", "passage": ["z" * (limit + 1)],
+                                          "passage_kind": ["content"], "passage_auto": ["content"]})
+    assert save.status_code == 413 and too_large in refusal_message(save)
     passage = db.execute("SELECT id FROM passages WHERE kind = 'content' LIMIT 1").fetchone()[0]
-    changes = db["label_changes"].count
     long_holder = client.post(f"/label/{passage}", data={"csrf_token": "t", "stance-security": "favour",
-                                                         "holder-security": "h" * (editor.MAX_HOLDER + 1)})
-    assert long_holder.status_code == 400 and db["label_changes"].count == changes
-    client.post(f"/label/{passage}", data={"csrf_token": "t", "stance-security": "favour", "note": "n" * 10_000})
-    assert len(db.execute("SELECT note FROM label_changes ORDER BY id DESC").fetchone()[0]) == editor.MAX_NOTE
+                                                         "holder-security": "h" * (validation.MAX_HOLDER + 1)})
+    assert long_holder.status_code == 400
+    assert f"a holder can be at most {validation.MAX_HOLDER} characters" in refusal_message(long_holder)
+    long_note = client.post(f"/label/{passage}", data={"csrf_token": "t", "stance-security": "favour",
+                                                       "note": "n" * 10_000})
+    assert long_note.status_code == 400
+    assert f"a note can be at most {validation.MAX_NOTE} characters" in refusal_message(long_note)
+    # Nothing of any refused request was stored or written.
+    assert database_rows(db) == rows
+    assert corpus_files(corpus) == files
 
 
 SQL_AND_FTS = ["' OR 1=1 --", '"; DROP TABLE passages; --', 'NEAR(security', '"unbalanced', "security AND",
-               "*", "text:security", "-security", "security OR", "^x", "(", ")", "\x00", "col:*", "%_\\"]
+               "*", "text:security", "-security", "security OR", "^x", "(", ")", "\x00", "col:*", "%_\\", "%", "_"]
+NO_MATCH = {"' OR 1=1 --", '"; DROP TABLE passages; --', "*", "%_\\", "%", "_"}
 
 
 @pytest.mark.parametrize("value", SQL_AND_FTS)
 def test_sql_and_fts_syntax_in_any_field_is_data(app, db, value):
     client = app.test_client()
     passages = db["passages"].count
-    for path in ["/search?q={v}", "/topics/security?holder={v}&source={v}&q={v}", "/label?document={v}",
-                 "/api/passages?q={v}", "/documents/{v}"]:
-        reply = client.get(path.format(v=quote(value, safe="")))
+    replies = {}
+    for path in ["/search?q={v}", "/topics/security?holder={v}&source={v}&q={v}", "/topics/security?q={v}",
+                 "/label?document={v}", "/api/passages?q={v}", "/documents/{v}"]:
+        reply = replies[path] = client.get(path.format(v=quote(value, safe="")))
         assert reply.status_code in (200, 400, 404), (path, value, reply.status_code)
+        body = reply.get_data(as_text=True)
+        text = BeautifulSoup(body, "html.parser").get_text(" ") if reply.mimetype == "text/html" else body
+        assert not TRACEBACK.search(text) and not any(s in text for s in ("sqlite", "fts5")), (path, text[:500])
+        if reply.mimetype == "text/html" and set(value) & set("<>\"'&"):
+            assert value not in body, (path, "shown unescaped")
+    shown = " ".join(value.replace("\x00", " ").split())  # as the pages echo it back
+    page = BeautifulSoup(replies["/search?q={v}"].get_data(as_text=True), "html.parser")
+    hits = page.select("#results li.hit")
+    if value in NO_MATCH:
+        # As SQL or FTS syntax these would match everything (or fail); as words they match nothing.
+        assert not hits and f"No passage matches “{shown}”" in page.select_one("#results .empty").get_text()
+        assert replies["/api/passages?q={v}"].get_json() == []
+    if hits:
+        total = int(page.select_one("#results .count").get_text().split()[0])
+        assert len(hits) == min(total, fulltext.PAGE_SIZE)
+        assert all(hit.select("mark") for hit in hits)
+    filtered = BeautifulSoup(replies["/topics/security?holder={v}&source={v}&q={v}"].get_data(as_text=True), "html.parser")
+    assert not filtered.select("#results .card")  # no source is named like that
+    assert "No passage on this topic matches these filters" in filtered.select_one("#results").get_text()
+    # LIKE wildcards and quotes in q are plain characters: every card shown holds every word.
+    cards = BeautifulSoup(replies["/topics/security?q={v}"].get_data(as_text=True), "html.parser").select("#results .card")
+    for card in cards:
+        assert all(word.lower() in card.get_text().lower() for word in shown.split()), (value, card.get_text()[:200])
+    for path in ("/label?document={v}", "/documents/{v}"):
+        assert replies[path].status_code == 404
+        assert f"There is no document “{shown}”" in refusal_message(replies[path]) or not shown
+    assert isinstance(replies["/api/passages?q={v}"].get_json(), list)
     with client.session_transaction() as session:
         session["csrf_token"] = "t"
     passage = db.execute("SELECT id FROM passages WHERE kind = 'content' LIMIT 1").fetchone()[0]
@@ -304,3 +383,26 @@ def test_sql_and_fts_syntax_in_any_field_is_data(app, db, value):
     assert db["passages"].count == passages
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert taxonomy.from_db(db).get("security")
+
+
+def test_a_nul_in_a_topic_filter_does_not_cut_the_filter_short(client):
+    whole = BeautifulSoup(client.get("/topics/security?q=taliban").get_data(as_text=True), "html.parser")
+    assert whole.select("#results .card")
+    cut = BeautifulSoup(client.get("/topics/security?q=%00zzqx").get_data(as_text=True), "html.parser")
+    assert not cut.select("#results .card")
+    assert "No passage on this topic matches these filters" in cut.select_one("#results").get_text()
+
+
+@pytest.mark.parametrize("path", ["/passages/{n}", "/passages/{n}/related", "/api/passages/{n}"])
+def test_an_id_too_large_for_the_database_is_not_found_not_an_error(client, path):
+    reply = client.get(path.format(n=2**63))
+    assert reply.status_code == 404
+    assert not TRACEBACK.search(reply.get_data(as_text=True))
+
+
+def test_an_api_link_to_an_id_too_large_for_the_database_is_not_found(client):
+    token = client.get("/api/session").get_json()["csrf_token"]
+    reply = client.post("/api/passages/1/links", json={"relation": "supports", "target": 2**63},
+                        headers={"X-CSRFToken": token})
+    assert reply.status_code == 404 and "no passage number" in reply.get_json()["error"]
+    assert client.get("/api/passages/1").get_json()["links"] == []

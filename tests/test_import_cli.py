@@ -1,4 +1,4 @@
-"""`counterpoint import`: text, Markdown and HTML files, and pre-split passages as JSON Lines."""
+"""`counterpoint documents import`: text, Markdown and HTML files, and pre-split passages as JSON Lines."""
 
 import json
 from pathlib import Path
@@ -24,8 +24,8 @@ def loaded(runner, corpus) -> Path:
 
 
 def run(runner, corpus: Path, *args: str):
-    """Invoke `counterpoint --corpus CORPUS import ARGS...`."""
-    return runner.invoke(main, ["--corpus", str(corpus), "import", *args])
+    """Invoke `counterpoint --corpus CORPUS documents import ARGS...`."""
+    return runner.invoke(main, ["--corpus", str(corpus), "documents", "import", *args])
 
 
 def state(corpus: Path) -> dict:
@@ -101,6 +101,16 @@ def test_a_different_document_under_a_taken_name_is_refused(runner, loaded, tmp_
     result = run(runner, loaded, str(write(other, "talks.txt", "A different text. Entirely.")))
     assert result.exit_code == 1
     assert "A different document named talks.txt is already in the corpus" in result.output
+    assert state(loaded) == before
+
+
+def test_two_files_that_would_share_a_name_are_refused_before_either_is_saved(runner, loaded, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    before = state(loaded)
+    result = run(runner, loaded, str(write(tmp_path, "talks.txt", ARTICLE)), str(write(other, "Talks.txt", "Other text.")))
+    assert result.exit_code == 1
+    assert "Two files would both be saved as talks.txt; import them one at a time with --name." in result.output
     assert state(loaded) == before
 
 
@@ -184,9 +194,9 @@ def test_importing_the_same_jsonl_again_changes_nothing(runner, loaded, tmp_path
     [
         ("{oops", "batch.jsonl line 2: not valid JSON"),
         (json.dumps({"document": "d", "text": "x", "labels": [{"topic": "security", "stance": "maybe"}]}),
-         "batch.jsonl line 2: unknown stance 'maybe'; stances are favour, neutral, against"),
+         "batch.jsonl line 2: Unknown stance “maybe” for topic security; use favour, neutral or against."),
         (json.dumps({"document": "d", "text": "x", "labels": [{"topic": "weather", "stance": "favour"}]}),
-         "batch.jsonl line 2: unknown topic 'weather'"),
+         "batch.jsonl line 2: Unknown topic “weather”"),
         (json.dumps({"document": "a/b", "text": "x"}), "batch.jsonl line 2: document name 'a/b'"),
     ],
 )

@@ -82,11 +82,11 @@ def test_unicode_is_written_as_is_so_diffs_stay_readable():
         (json.dumps({k: v for k, v in record().items() if k != "text"}), "missing field 'text'"),
         (json.dumps(record(position=-1)), "position must be a whole number"),
         (json.dumps(record(position="3")), "position must be a whole number"),
-        (json.dumps(record(topic="economy")), "unknown topic 'economy'"),
-        (json.dumps(record(stance="pro")), "unknown stance 'pro'"),
-        (json.dumps(record(topic=None, stance="favour")), "no topic cannot have a stance"),
+        (json.dumps(record(topic="economy")), "Unknown topic “economy”"),
+        (json.dumps(record(stance="pro")), "Unknown stance “pro”"),
+        (json.dumps(record(topic=None, stance="favour")), "is given without a topic"),
         (json.dumps(record(annotator="")), "annotator must be a non-empty string"),
-        (json.dumps(record(holder=5)), "holder must be a string or null"),
+        (json.dumps(record(holder=5)), "must be text, not 5"),
     ],
 )
 def test_malformed_records_are_refused_with_their_line_number(line, message):

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from webapp.corpus import taxonomy
 from webapp.labels import editor, fileimport, mirror
 from webapp.labels.build import build
-from webapp.labels.editor import Choice, EditError
+from webapp.labels.editor import Choice
+from webapp.labels.validation import LabelError
 from webapp.store.db import connect
 
 REPO = Path(__file__).resolve().parent.parent
@@ -68,7 +69,7 @@ def apply(db, passages: list[int], steps) -> None:
         choices = [Choice(topic, stance, holder) for topic, (stance, holder) in chosen.items()]
         try:
             choices = editor.check_choices(choices, TOPICS)
-        except EditError:
+        except LabelError:
             continue
         editor.save(db, passages[index], annotator, choices, note="property")
 

@@ -5,11 +5,12 @@ any input and either accept it or refuse it with a message, never crash and neve
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from webapp.corpus import sources, splitting, taxonomy, textfiles
@@ -84,8 +85,70 @@ def test_label_lines_either_parse_or_say_which_line_is_wrong(raw):
     assert again == sorted(records, key=LabelRecord.sort_key)
 
 
-@SETTINGS
-@given(st.binary(max_size=300))
+valid_records = st.lists(st.builds(
+    LabelRecord,
+    document=st.sampled_from(["doc.txt", "b.md"]),
+    position=st.integers(0, 50),
+    topic=st.sampled_from(TOPICS),
+    stance=st.sampled_from(STANCES),
+    holder=st.one_of(st.none(), text.filter(str.strip)),
+    annotator=text.filter(bool),
+    updated=st.just("2024-01-01T00:00:00Z"),
+    text=text.filter(bool),
+), max_size=4)
+
+
+@st.composite
+def label_file_bytes(draw) -> bytes:
+    """Bytes of a label file: random, or a valid file as written, whole, with bytes changed or
+    with one field of one record set to any JSON value."""
+    records = draw(valid_records)
+    how = draw(st.sampled_from(["field changed", "bytes changed", "random bytes"]))
+    event(how)
+    if how == "random bytes":
+        return draw(st.binary(max_size=300))
+    written = format_records(records).encode("utf-8")
+    if how == "bytes changed":
+        for _ in range(draw(st.integers(0, 3))):
+            at = draw(st.integers(0, len(written)))
+            written = written[:at] + draw(st.binary(max_size=3)) + written[at + draw(st.integers(0, 2)):]
+        return written
+    objects = [json.loads(line) for line in written.decode("utf-8").split("\n") if line]
+    if objects:
+        changed = objects[draw(st.integers(0, len(objects) - 1))]
+        wrong = st.sampled_from(["", " ", "favor", "Security", "against ", -1, 1.5, True, None, [], {}])
+        changed[draw(st.sampled_from(FIELDS))] = draw(st.one_of(wrong, json_values))
+    return "".join(json.dumps(o, ensure_ascii=draw(st.booleans())) + "\n" for o in objects).encode("utf-8")
+
+
+def assert_valid(record: LabelRecord) -> None:
+    """A record the app can store: known topic and stance, non-empty names, a position."""
+    assert isinstance(record.position, int) and record.position >= 0
+    assert (record.topic, record.stance) == (None, None) or (record.topic in TOPICS and record.stance in STANCES)
+    assert all(isinstance(v, str) and v for v in (record.document, record.annotator, record.text))
+    assert record.holder is None or (isinstance(record.holder, str) and record.holder)
+
+
+def one_record(**changes) -> bytes:
+    """A label file of one valid record, with `changes` made to its fields."""
+    record = {"document": "doc.txt", "position": 3, "topic": TOPICS[0], "stance": STANCES[0], "holder": "Ann",
+              "annotator": "ann", "updated": "2024-01-01T00:00:00Z", "text": "Some words."}
+    return (json.dumps({**record, **changes}) + "\n").encode("utf-8")
+
+
+@settings(SETTINGS, max_examples=300)  # a few ms each
+@given(label_file_bytes())
+@example(one_record())
+@example(one_record(topic=None, stance=None, holder=None) + one_record(position=4))
+@example(one_record(stance="favor"))
+@example(one_record(topic="no-such-topic"))
+@example(one_record(topic=None))
+@example(one_record(position=-1))
+@example(one_record(position=True))
+@example(one_record(annotator=""))
+@example(one_record(holder=5))
+@example(one_record(text=None))
+@example(b"\n" + one_record() + b"[]\n" + one_record(position=4)[:-3] + b"\xff\n")
 def test_any_bytes_in_a_label_file_parse_or_are_refused(data):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "doc.txt.jsonl"
@@ -93,9 +156,55 @@ def test_any_bytes_in_a_label_file_parse_or_are_refused(data):
         try:
             records = read_file(path, TOPICS)
         except LabelFileError as exc:
-            assert str(exc)
+            event("refused")
+            assert exc.problems and str(exc).startswith(exc.problems[0])
+            try:
+                lines = data.decode("utf-8").split("\n")
+            except UnicodeDecodeError as bad:
+                # Not UTF-8: one problem, naming the file, the first bad byte and why.
+                assert exc.problems == [f"doc.txt.jsonl: not UTF-8 (byte {bad.start}: {bad.reason})"]
+                return
+            for problem in exc.problems:
+                # Each problem names the file and a line, and that line is the one that is wrong.
+                found = re.fullmatch(r"doc\.txt\.jsonl line (\d+): (.+)", problem, re.DOTALL)
+                assert found, problem
+                line = lines[int(found.group(1)) - 1]
+                assert line.strip(), problem
+                try:
+                    parse_lines([line], "doc.txt.jsonl", TOPICS)
+                except LabelFileError as alone:
+                    assert alone.problems == [f"doc.txt.jsonl line 1: {found.group(2)}"]
+                else:
+                    raise AssertionError(f"{problem}, but that line parses alone")
+            bad_lines = [n for n, line in enumerate(lines, start=1) if line.strip()
+                         and _refused(line)]
+            assert [int(re.search(r" line (\d+):", p).group(1)) for p in exc.problems] == bad_lines
         else:
-            assert all(set(FIELDS) == set(json.loads(format_records([r]))) for r in records)
+            event("accepted")
+            lines = data.decode("utf-8").split("\n")
+            objects = [json.loads(line) for line in lines if line.strip()]
+            assert len(records) == len(objects)
+            for record, obj in zip(records, objects):
+                assert_valid(record)
+                # Each record says what its line says; only blanks are tidied ("" topic, spacing).
+                assert (record.document, record.position, record.annotator, record.text) == (
+                    obj["document"], obj["position"], obj["annotator"], obj["text"])
+                assert (record.topic, record.stance) == (obj["topic"] or None, obj["stance"] or None)
+                assert record.holder == (" ".join((obj.get("holder") or "").split()) or None)
+                assert record.updated == str(obj.get("updated") or "")
+            # What was accepted is written back as the same records, and that reads the same again.
+            again = format_records(records)
+            assert all(set(FIELDS) == set(json.loads(line)) for line in again.split("\n") if line)
+            assert parse_lines(again.split("\n"), "doc.txt.jsonl", TOPICS) == sorted(records, key=LabelRecord.sort_key)
+
+
+def _refused(line: str) -> bool:
+    """Whether one line on its own is refused."""
+    try:
+        parse_lines([line], "x", TOPICS)
+    except LabelFileError:
+        return True
+    return False
 
 
 # --- the JSONL import ----------------------------------------------------------------------
@@ -183,7 +292,7 @@ def test_separators_json_leaves_raw_survive_import_and_load(app, corpus, tmp_pat
     odd = "one\u2028two\u2029three\x85four\x1cfive"
     source = tmp_path / "odd.jsonl"
     source.write_text(json.dumps({"document": "odd", "text": odd}, ensure_ascii=False) + "\n", encoding="utf-8")
-    for args in (["import", "--jsonl", str(source)], ["load"]):
+    for args in (["documents", "import", "--jsonl", str(source)], ["load"]):
         result = CliRunner().invoke(main, ["--corpus", str(corpus), *args])
         assert result.exit_code == 0, result.output
     db = connect(app.config["DATABASE"])

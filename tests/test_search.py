@@ -86,13 +86,28 @@ def test_mark_escapes_text_and_stays_balanced_with_stray_markers():
     assert fulltext.mark("<i>\ue000\ue000x\ue001\ue001") == "&lt;i&gt;<mark>x</mark>"
 
 
-def test_results_are_ranked_and_stemmed(client):
-    page = soup(client.get("/search?q=deported"))
+def test_results_are_ranked_and_stemmed(app, client):
+    db = connect(app.config["DATABASE"])
+    # The weak match is added first, so that passage-id order alone would put it first. No other
+    # passage of the corpus holds a word stemmed to "extradit".
+    sources.import_document(db, "weak.txt", "The minister spoke at length about roads, schools, budgets, hospitals, "
+                            "the harvest and the weather, and only once about a man extradited last spring.")
+    sources.import_document(db, "strong.txt", "Extradition after extradition: they extradite whoever is named.")
+    documents = dict(db.execute("SELECT id, document FROM passages WHERE kind = 'content'").fetchall())
+    db.close()
+
+    page = soup(client.get("/search?q=extraditing"))  # a form neither passage contains
     hits = page.select("li.hit")
+    assert [documents[int(h["data-passage"])] for h in hits] == ["strong.txt", "weak.txt"]
+    marked = [sorted({m.text.lower() for m in h.select("mark")}) for h in hits]
+    assert marked == [["extradite", "extradition"], ["extradited"]]
+
+    # In the seed corpus too, "deporting" finds "deported" and "deportations", and only them.
+    hits = soup(client.get("/search?q=deporting")).select("li.hit")
     assert hits and all(h.select("mark") for h in hits)
-    assert {m.text.lower() for h in hits for m in h.select("mark")} >= {"deported"}
-    db_rank = [h["data-passage"] for h in hits]
-    assert len(db_rank) == len(set(db_rank))
+    assert {m.text.lower() for h in hits for m in h.select("mark")} == {"deported", "deportations"}
+    ids = [h["data-passage"] for h in hits]
+    assert len(ids) == len(set(ids))
 
 
 def test_the_last_word_matches_as_a_prefix_for_live_results(client):

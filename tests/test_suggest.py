@@ -4,6 +4,7 @@ from bs4 import BeautifulSoup
 
 from webapp.corpus import taxonomy
 from webapp.similarity import suggester
+from webapp.web.database import suggestion_model
 
 TOPICS = ("recognition", "deportation", "womens_rights", "security")
 
@@ -48,7 +49,7 @@ def test_the_queue_pre_fills_suggestions_marked_as_such_and_saves_nothing(client
 
 def test_least_certain_first_orders_the_queue(client, db, app):
     with app.test_request_context():
-        model = suggester.current_suggester(db, taxonomy.from_db(db).ids)
+        model = suggestion_model(db, taxonomy.from_db(db).ids)
     passages = [dict(r) for r in db.query("SELECT id, document, position, text FROM passages WHERE kind = 'content'")]
     expected = suggester.least_certain_first(model, passages)[0]["id"]
     page = BeautifulSoup(client.get("/label?order=uncertain").get_data(as_text=True), "html.parser")

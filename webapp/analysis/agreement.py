@@ -6,8 +6,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from webapp.analysis.comparison import ADJUDICATOR
 from webapp.labels import editor
+from webapp.labels.current import ADJUDICATOR, SAME_TEXT
 
 # Krippendorff's guidance: rely on data with alpha >= .800, draw only tentative conclusions
 # from .667 up. We apply the same bands to kappa so the page reads one way throughout.
@@ -58,9 +58,10 @@ class TopicAgreement:
 def annotations(db) -> Annotations:
     """Every annotator's current labels on content passages; adjudications are left out."""
     data: Annotations = defaultdict(dict)
+    # Same text only: agreement is between the annotators' own labels, adjudicated or not.
     rows = db.execute(
-        """SELECT p.id, l.annotator, l.topic, l.stance FROM passages p
-        JOIN labels l ON l.document = p.document AND l.position = p.position AND l.text_hash = p.text_hash
+        f"""SELECT p.id, l.annotator, l.topic, l.stance FROM passages p
+        JOIN labels l ON {SAME_TEXT}
         WHERE p.kind = 'content' AND l.annotator != ?""",
         [ADJUDICATOR],
     )
@@ -171,7 +172,7 @@ def disagreements(db, passage_id: int | None = None) -> list[Disagreement]:
     rows = db.query(
         f"""SELECT p.id, p.document, p.position, p.text, d.title, d.outlet, d.date,
         l.annotator, l.topic, l.stance, l.holder FROM passages p
-        JOIN labels l ON l.document = p.document AND l.position = p.position AND l.text_hash = p.text_hash
+        JOIN labels l ON {SAME_TEXT}
         JOIN documents d ON d.id = p.document
         WHERE p.kind = 'content' {where} ORDER BY p.document, p.position, l.annotator""",
         params,

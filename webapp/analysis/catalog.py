@@ -1,7 +1,7 @@
 """What the JSON API reads: topics with counts, passages with their labels, one passage in full.
 
-Labels here are current labels only (made on the passage's present text), topic None meaning
-"no topic applies", as in the label files.
+Labels here are the labels that count (made on the passage's present text, and only the
+adjudication where there is one), topic None meaning "no topic applies", as in the label files.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from webapp.analysis import comparison, fulltext
 from webapp.corpus import taxonomy
 from webapp.corpus.taxonomy import STANCES
 from webapp.labels import editor, links
+from webapp.labels.current import NOT_OVERRULED, SAME_TEXT
 
 MAX_LIMIT = 5000
 
@@ -42,12 +43,12 @@ def topics(db) -> list[dict]:
 
 
 def labels_of(db, passage_ids) -> dict[int, list[dict]]:
-    """The current labels of each passage, by passage id, in topic then annotator order."""
+    """The labels that count on each passage, by passage id, in topic then annotator order."""
     found: dict[int, list[dict]] = {pid: [] for pid in passage_ids}
     rows = db.query(
-        """SELECT p.id, l.topic, l.stance, l.holder, l.annotator, l.updated FROM passages p
-        JOIN labels l ON l.document = p.document AND l.position = p.position AND l.text_hash = p.text_hash
-        WHERE p.id IN (SELECT value FROM json_each(?)) ORDER BY l.topic, l.annotator""",
+        f"""SELECT p.id, l.topic, l.stance, l.holder, l.annotator, l.updated FROM passages p
+        JOIN labels l ON {SAME_TEXT}
+        WHERE p.id IN (SELECT value FROM json_each(?)) AND {NOT_OVERRULED} ORDER BY l.topic, l.annotator""",
         [json.dumps(list(found))],
     )
     for row in rows:

@@ -6,27 +6,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from webapp.corpus.taxonomy import STANCES
+from webapp.labels.current import COUNTED, NOT_OVERRULED, SAME_TEXT, consensus
 
 VIEWS = ("stance", "holder", "source")
 # Cards per column (or rows per view) shown at first; "Show more" raises the limit by as many.
 PAGE = 25
 SUMMARY_SOURCES = 12
-# A reserved annotator name: its labels on a passage are the adjudicated ones and replace
-# everyone else's there, so adjudications travel in the label files like any other label.
-ADJUDICATOR = "adjudicator"
-
-# Labels only count while the passage still has the text they were made on, and only the
-# adjudicator's count on a passage that has a current adjudication.
-_ON_SAME_TEXT = "l.document = p.document AND l.position = p.position AND l.text_hash = p.text_hash"
-_NOT_OVERRULED = f"""(l.annotator = '{ADJUDICATOR}' OR NOT EXISTS (
-    SELECT 1 FROM labels a WHERE a.document = p.document AND a.position = p.position
-    AND a.annotator = '{ADJUDICATOR}' AND a.text_hash = p.text_hash))"""
-_CURRENT_LABELS = f"""
-    FROM passages p
-    JOIN labels l ON {_ON_SAME_TEXT}
-    JOIN documents d ON d.id = p.document
-    WHERE p.kind = 'content' AND {_NOT_OVERRULED}
-"""
 
 
 @dataclass(frozen=True)
@@ -48,7 +33,8 @@ class Filters:
         return cls(
             document=args.get("document", "").strip(),
             holder=args.get("holder", "").strip(),
-            q=" ".join(args.get("q", "").split())[:200],
+            # SQLite reads a LIKE pattern only up to a NUL, which would turn the filter off.
+            q=" ".join(args.get("q", "").replace("\0", " ").split())[:200],
             stance=stance if stance in STANCES else "",
             view=view if view in VIEWS else "stance",
             limit=_limit(args.get("limit", "")),
@@ -86,12 +72,12 @@ def stance_matrix(db) -> dict[str, Counter]:
         f"""SELECT topic, stances, count(*) FROM (
             SELECT l.topic AS topic, group_concat(l.stance) AS stances
             FROM labels l JOIN passages p
-            ON {_ON_SAME_TEXT}
-            WHERE p.kind = 'content' AND l.topic != '' AND {_NOT_OVERRULED}
+            ON {SAME_TEXT}
+            WHERE p.kind = 'content' AND l.topic != '' AND {NOT_OVERRULED}
             GROUP BY l.topic, l.document, l.position
         ) GROUP BY topic, stances"""
     ):
-        matrix[topic][_consensus(stances.split(","))[0]] += count
+        matrix[topic][consensus(stances.split(","))[0]] += count
     return matrix
 
 
@@ -104,7 +90,7 @@ def topic_cards(db, topic: str, filters: Filters) -> list[Card]:
     where, params = _filter_sql(filters)
     rows = db.execute(
         f"""SELECT p.id, p.document, p.position, d.title, d.outlet, d.date, l.stance, l.holder
-        {_CURRENT_LABELS} AND l.topic = ? {where}
+        {COUNTED} AND l.topic = ? {where}
         ORDER BY d.date DESC, p.document, p.position""",
         [topic, *params],
     )
@@ -121,7 +107,7 @@ def topic_cards(db, topic: str, filters: Filters) -> list[Card]:
     for pid, votes in several.items():
         card = cards[pid]
         votes.append((card.stance, card.holder))
-        card.stance, card.contested = _consensus(stance for stance, _ in votes)
+        card.stance, card.contested = consensus(stance for stance, _ in votes)
         held = Counter(holder for _, holder in votes if holder)
         card.holder = held.most_common(1)[0][0] if held else ""
     return [
@@ -161,8 +147,8 @@ def with_details(db, topic: str, cards: list[Card]) -> list[Card]:
     # CROSS JOIN keeps SQLite from walking every label of the topic to find a page's few cards.
     for pid, annotator, stance in db.execute(
         f"""SELECT p.id, l.annotator, l.stance FROM passages p CROSS JOIN labels l
-        ON {_ON_SAME_TEXT}
-        WHERE p.id IN ({marks}) AND l.topic = ? AND {_NOT_OVERRULED}""",
+        ON {SAME_TEXT}
+        WHERE p.id IN ({marks}) AND l.topic = ? AND {NOT_OVERRULED}""",
         [*by_id, topic],
     ):
         by_id[pid].votes[annotator] = stance
@@ -188,49 +174,6 @@ def _filter_sql(filters: Filters) -> tuple[str, list]:
 def _like(word: str) -> str:
     escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
-
-
-def _votes(db, where: str, params: list) -> dict[tuple[int, str], list[str]]:
-    votes: dict[tuple[int, str], list[str]] = defaultdict(list)
-    for pid, topic, stance in db.execute(
-        f"SELECT p.id, l.topic, l.stance {_CURRENT_LABELS} AND l.topic != '' {where}", params
-    ):
-        votes[(pid, topic)].append(stance)
-    return votes
-
-
-def passage_stances(db, passage_ids) -> dict[int, dict[str, str]]:
-    """The consensus stance of each given passage on each of its topics."""
-    ids = list(passage_ids)
-    if not ids:
-        return {}
-    stances: dict[int, dict[str, str]] = defaultdict(dict)
-    votes = _votes(db, f"AND p.id IN ({', '.join('?' for _ in ids)})", ids)
-    for (pid, topic), stance_votes in votes.items():
-        stances[pid][topic] = _consensus(stance_votes)[0]
-    return stances
-
-
-def passages_with_stances(db, wanted: set[tuple[str, str]]) -> set[int]:
-    """Passages that some current label gives one of the wanted (topic, stance) pairs."""
-    if not wanted:
-        return set()
-    pairs = sorted(wanted)
-    values = ", ".join("(?, ?)" for _ in pairs)
-    rows = db.execute(
-        f"SELECT DISTINCT p.id {_CURRENT_LABELS} AND (l.topic, l.stance) IN (VALUES {values})",
-        [v for pair in pairs for v in pair],
-    )
-    return {pid for (pid,) in rows}
-
-
-def _consensus(votes) -> tuple[str, bool]:
-    """The majority stance (ties go to neutral, else to the first in stance order)."""
-    counts = Counter(votes)
-    top = max(counts.values())
-    leaders = [s for s in STANCES if counts.get(s) == top]
-    stance = "neutral" if len(leaders) > 1 and "neutral" in leaders else leaders[0]
-    return stance, len(counts) > 1
 
 
 def group_cards(cards: list[Card], view: str) -> list[tuple[str, list[Card]]]:
@@ -277,8 +220,9 @@ def documents_overview(db) -> list[dict]:
             f"""WITH content AS (
                 SELECT document, count(*) AS n FROM passages WHERE kind = 'content' GROUP BY document
             ), labelled AS (
+                -- Same text is enough to count as labelled, as for current.LABELLED.
                 SELECT p.document, count(DISTINCT p.id) AS n FROM passages p
-                JOIN labels l ON {_ON_SAME_TEXT}
+                JOIN labels l ON {SAME_TEXT}
                 WHERE p.kind = 'content' GROUP BY p.document
             )
             SELECT d.*, coalesce(c.n, 0) AS content, coalesce(l.n, 0) AS labelled

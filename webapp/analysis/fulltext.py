@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup, escape
 
 from webapp.corpus.taxonomy import STANCES
+from webapp.labels.current import NOT_OVERRULED, SAME_TEXT
 
 PAGE_SIZE = 20
 MAX_QUERY = 200
@@ -172,8 +173,9 @@ def _shorten(text: str) -> str:
 
 def filter_sql(query: Query) -> tuple[str, list]:
     """SQL conditions on content passage `p` (joined to its document `d`) for the query's filters."""
-    # Topic, stance and holder must hold on one and the same current label, so "against,
-    # held by X" never pairs X's neutral label with someone else's against.
+    # Topic, stance and holder must hold on one and the same counted label, so "against,
+    # held by X" never pairs X's neutral label with someone else's against, nor with a label
+    # an adjudication replaced.
     clauses, params = ["p.kind = 'content'"], []
     if query.source:
         clauses.append("(p.document = ? OR d.outlet = ?)")
@@ -182,8 +184,8 @@ def filter_sql(query: Query) -> tuple[str, list]:
     wanted = [(sql, value) for sql, value in label if value]
     if wanted:
         clauses.append(
-            """EXISTS (SELECT 1 FROM labels l WHERE l.document = p.document AND l.position = p.position
-            AND l.text_hash = p.text_hash AND """ + " AND ".join(sql for sql, _ in wanted) + ")"
+            f"EXISTS (SELECT 1 FROM labels l WHERE {SAME_TEXT} AND {NOT_OVERRULED} AND "
+            + " AND ".join(sql for sql, _ in wanted) + ")"
         )
         params += [value for _, value in wanted]
     return " AND ".join(clauses), params
@@ -194,9 +196,9 @@ def _attach_labels(db, hits: list[Hit]) -> None:
     if not by_id:
         return
     rows = db.query(
-        """SELECT p.id, l.topic, l.stance, l.holder, l.annotator FROM passages p
-        JOIN labels l ON l.document = p.document AND l.position = p.position AND l.text_hash = p.text_hash
-        WHERE p.id IN (SELECT value FROM json_each(?)) AND l.topic != ''
+        f"""SELECT p.id, l.topic, l.stance, l.holder, l.annotator FROM passages p
+        JOIN labels l ON {SAME_TEXT}
+        WHERE p.id IN (SELECT value FROM json_each(?)) AND l.topic != '' AND {NOT_OVERRULED}
         ORDER BY l.topic, l.annotator""",
         [json.dumps(list(by_id))],
     )
@@ -207,9 +209,8 @@ def _attach_labels(db, hits: list[Hit]) -> None:
 def filter_choices(db) -> dict[str, list]:
     """The topics, holders and sources search results can be narrowed to."""
     holders = db.execute(
-        """SELECT DISTINCT l.holder FROM labels l JOIN passages p ON p.document = l.document
-        AND p.position = l.position AND p.text_hash = l.text_hash
-        WHERE l.holder IS NOT NULL AND l.holder != '' ORDER BY l.holder"""
+        f"""SELECT DISTINCT l.holder FROM labels l JOIN passages p ON {SAME_TEXT}
+        WHERE l.holder IS NOT NULL AND l.holder != '' AND {NOT_OVERRULED} ORDER BY l.holder"""
     )
     return {
         "topics": list(db.query("SELECT id, name FROM topics ORDER BY sort, id")),

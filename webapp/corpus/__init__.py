@@ -1,0 +1,1 @@
+"""The corpus: documents split into passages, where they come from, and the taxonomy of topics and stances."""

@@ -15,6 +15,7 @@ import os
 import re
 import tomllib
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -191,6 +192,18 @@ def choose_name(db, seeds_dir: Path, name: str, text: str, sidecar: str, uniquif
                 f" (--name), or edit seeds/{name} and run `counterpoint load`."
             )
     raise BadInput(f"Too many documents are named like {name}; choose another name.")
+
+
+def check_new_names(db, seeds_dir: Path, files: list[TextFile]) -> None:
+    """Refuse files to import together when two would share a name or a name belongs to another document.
+
+    Checked before anything is saved, so that one bad file stops the whole import.
+    """
+    twice = sorted(name for name, count in Counter(f.name for f in files).items() if count > 1)
+    if twice:
+        raise BadInput(f"Two files would both be saved as {twice[0]}; import them one at a time with --name.")
+    for f in files:
+        choose_name(db, seeds_dir, f.name, splitting.normalise(f.text), sources.format_sidecar(f.name, f.metadata), False)
 
 
 def _taken(db, seeds_dir: Path, name: str) -> bool:

@@ -1,0 +1,1 @@
+"""Labels in the formats other tools use: CSV, Label Studio, doccano and Prodigy."""

@@ -28,6 +28,7 @@ from webapp.interchange.transfer import (
     passages_from_rows,
     required_text,
 )
+from webapp.labels import validation
 
 CSV_COLUMNS = ("passage_id", "document", "position", "topic", "stance", "holder", "annotator", "updated",
                "text", *(f if f != "kind" else "document_kind" for f in DOCUMENT_FIELDS))
@@ -73,13 +74,16 @@ def parse_csv(text: str, taxonomy: Taxonomy, annotator: str) -> list[Item]:
         item = Item(where, row["annotator"] or annotator, required_text(row["text"], "text"),
                     optional_text(row["document"], "document"), optional_position(row["position"]),
                     optional_text(row.get("updated"), "updated"))
-        if row["topic"]:
-            item.labels.append(check_label(row["topic"], row["stance"], row.get("holder") or None, taxonomy))
-        elif row["stance"]:
-            raise ValueError("a row with no topic cannot have a stance")
+        label = check_label(row["topic"], row["stance"], row.get("holder"), taxonomy)
+        if label:
+            item.labels.append(label)
         return item
 
-    rows = collect([(f"line {reader.line_num}", row) for row in reader], parse)
+    try:
+        numbered = [(f"line {reader.line_num}", row) for row in reader]
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit
+        raise ExchangeError([f"line {reader.line_num}: not readable as CSV ({exc}); check the quoting"]) from None
+    rows = collect(numbered, parse)
     items: dict[tuple, Item] = {}
     problems = []
     for row in rows:
@@ -200,12 +204,11 @@ def _ls_labels(result: object, taxonomy: Taxonomy) -> list[Label]:
     topics = _ls_values(values.get(LS_TOPIC), "choices") or []
     labels = []
     for topic in topics:
-        if topic not in taxonomy.ids:
-            raise ValueError(f"unknown topic {topic!r}; topics are {', '.join(taxonomy.ids)}")
-        stances = _ls_values(values.get(LS_STANCE + topic), "choices")
-        if not stances or len(stances) != 1:
-            raise ValueError(f"topic {topic!r} needs exactly one stance in {LS_STANCE}{topic}")
-        holder = _ls_values(values.get(LS_HOLDER + str(topic)), "text")
+        validation.check_topic(topic, taxonomy.ids)
+        stances = _ls_values(values.get(LS_STANCE + topic), "choices") or [None]
+        if len(stances) != 1:
+            raise ValueError(f"topic {topic!r} has {len(stances)} stances in {LS_STANCE}{topic}; choose one")
+        holder = _ls_values(values.get(LS_HOLDER + topic), "text")
         labels.append(check_label(topic, stances[0], "\n".join(map(str, holder)) if holder else None, taxonomy))
     return labels
 
@@ -284,7 +287,7 @@ def _line_item(where: str, obj: dict, default: str, who: object, pairs: list[str
                 optional_text(obj.get("updated"), "updated"))
     for pair in pairs:
         topic, colon, stance = pair.rpartition(":")
-        if not colon:
+        if not colon or not topic:
             raise ValueError(f"label {pair!r} is not of the form topic:stance")
         item.labels.append(check_label(topic, stance, holders.get(topic), taxonomy))
     return item
@@ -308,9 +311,12 @@ def _json_lines(text: str) -> list[tuple[str, dict | ValueError]]:
         if not line.strip():
             continue
         try:
+            validation.check_line(line)
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             obj = ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})")
+        except validation.LabelError as exc:
+            obj = exc
         if not isinstance(obj, (dict, ValueError)):
             obj = ValueError("a line must hold a JSON object")
         entries.append((f"line {number}", obj))

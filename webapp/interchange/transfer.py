@@ -1,9 +1,9 @@
-"""Labels in the formats other tools use: CSV, Label Studio JSON, doccano and Prodigy JSONL.
+"""Label rows every format shares: what an export collects, and how imported items become label changes.
 
-Exports hold the current labels of content passages (labels whose passage text changed since
-are left out: they live on in the label files until reviewed). Every format carries the
-passage's document and position, so an import finds its passage again, and its text, so an
-import refuses labels made on different text.
+Exports hold the labels that count on content passages (labels whose passage text changed since
+are left out: they live on in the label files until reviewed; on an adjudicated passage only the
+adjudication is exported). Every format carries the passage's document and position, so an
+import finds its passage again, and its text, so an import refuses labels made on different text.
 
 An import gives each (passage, annotator) in the file exactly the labels the file lists, all
 or nothing, each recorded in the label history like a save from the labelling screen.
@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from webapp.corpus.splitting import text_hash
-from webapp.corpus.taxonomy import STANCES, Taxonomy
-from webapp.labels import editor
+from webapp.corpus.taxonomy import Taxonomy
+from webapp.labels import editor, validation
+from webapp.labels.current import NOT_OVERRULED, SAME_TEXT
 
 DOCUMENT_FIELDS = ("title", "author", "outlet", "date", "kind", "language", "url")
 
@@ -52,16 +53,16 @@ class Item:
 
 
 def label_rows(db) -> list[dict]:
-    """Every current label on a content passage, with its passage id and document metadata."""
+    """Every label that counts on a content passage, with its passage id and document metadata."""
     columns = ", ".join(f"d.{f}" if f != "kind" else "d.kind AS document_kind" for f in DOCUMENT_FIELDS)
     return list(
         db.query(
             f"""SELECT p.id AS passage_id, l.document, l.position, l.topic, l.stance, l.holder,
             l.annotator, l.updated, p.text, {columns}
             FROM labels l
-            JOIN passages p ON p.document = l.document AND p.position = l.position AND p.text_hash = l.text_hash
+            JOIN passages p ON {SAME_TEXT}
             JOIN documents d ON d.id = l.document
-            WHERE p.kind = 'content'
+            WHERE p.kind = 'content' AND {NOT_OVERRULED}
             ORDER BY l.document, l.position, l.annotator, l.topic"""
         )
     )
@@ -87,15 +88,11 @@ def passages_from_rows(rows: list[dict]) -> list[tuple[dict, list[dict]]]:
     return list(passages.values())
 
 
-def check_label(topic: object, stance: object, holder: object, taxonomy: Taxonomy) -> Label:
-    """Validate one topic, stance and holder from a file, raising ValueError with the reason."""
-    if not isinstance(topic, str) or topic not in taxonomy.ids:
-        raise ValueError(f"unknown topic {topic!r}; topics are {', '.join(taxonomy.ids)}")
-    if stance not in STANCES:
-        raise ValueError(f"unknown stance {stance!r} for {topic}; stances are {', '.join(STANCES)}")
-    if holder is not None and not isinstance(holder, str):
-        raise ValueError(f"the holder for {topic} must be text")
-    return Label(topic, stance, " ".join((holder or "").split()) or None)
+def check_label(topic: object, stance: object, holder: object, taxonomy: Taxonomy) -> Label | None:
+    """Validate one topic, stance and holder from a file by the label rules, raising
+    validation.LabelError with the reason; None when an empty topic says no topic applies."""
+    label = validation.check_label(topic, stance, holder, topics=taxonomy.ids)
+    return Label(*label) if label.topic else None
 
 
 def import_items(db, items: list[Item], note: str) -> list[editor.Change]:
@@ -111,9 +108,10 @@ def import_items(db, items: list[Item], note: str) -> list[editor.Change]:
         if key in seen:
             problems.append(f"{item.where}: same passage and annotator as {seen[key]}")
         seen.setdefault(key, item.where)
-        topics = [label.topic for label in item.labels]
-        if len(set(topics)) < len(topics):
-            problems.append(f"{item.where}: a topic is given twice")
+        try:
+            validation.check_distinct([label.topic for label in item.labels])
+        except validation.LabelError as exc:
+            problems.append(f"{item.where}: {exc}")
         targets.append((passage, item))
     if problems:
         raise ExchangeError(problems)

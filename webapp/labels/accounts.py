@@ -8,6 +8,8 @@ from datetime import datetime, timezone
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from webapp.labels.current import ADJUDICATOR
+
 NAME = re.compile(r"^[\w.@+-]{1,40}$")
 MIN_PASSWORD = 8
 # Compared against when the name is unknown, so a failed sign-in takes as long either way.
@@ -22,6 +24,8 @@ def add_annotator(db, name: str, password: str) -> None:
     """Create an annotator account with a hashed password."""
     if not NAME.match(name):
         raise AuthError("A name is 1-40 letters, digits or . @ + - _ (no spaces).")
+    if name.casefold() == ADJUDICATOR:
+        raise AuthError(f"“{ADJUDICATOR}” is reserved for adjudicated labels; choose another name.")
     if len(password) < MIN_PASSWORD:
         raise AuthError(f"A password needs at least {MIN_PASSWORD} characters.")
     if db["annotators"].count_where("name = ?", [name]):

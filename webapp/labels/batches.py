@@ -13,8 +13,8 @@ from pathlib import Path
 import tomli_w
 
 from webapp.corpus import sources, taxonomy
-from webapp.corpus.textfiles import BadInput, check_metadata, document_name
-from webapp.labels import mirror
+from webapp.corpus.textfiles import BadInput, check_metadata, decode, document_name
+from webapp.labels import mirror, validation
 from webapp.labels.records import LabelRecord, format_records
 from webapp.store.files import WrittenFiles
 
@@ -34,6 +34,12 @@ class Batch:
     new_topics: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
+def read_lines(path: Path) -> list[str]:
+    """The lines of a JSONL file, decoded like any imported text."""
+    # Not splitlines(): JSON leaves U+2028 and friends unescaped inside strings.
+    return decode(path.read_bytes(), path.name).split("\n")
+
+
 def parse_jsonl(
     lines: Iterable[str], topics: tuple[str, ...], annotator: str, updated: str, add_topics: bool = False
 ) -> Batch:
@@ -50,6 +56,7 @@ def parse_jsonl(
         if not line.strip():
             continue
         try:
+            validation.check_line(line)
             obj = _jsonl_object(line)
             name = obj["document"]
             position = len(texts.setdefault(name, []))
@@ -58,8 +65,13 @@ def parse_jsonl(
             for f in sources.METADATA_FIELDS:
                 meta[f] = meta.get(f) or obj.get(f) or ""
             for raw in obj.get("labels") or []:
-                batch.labels.append(_label(raw, name, position, obj["text"], annotator, updated))
-                _check_topic(raw, topics, add_topics, batch.new_topics)
+                if add_topics:
+                    _add_topic(raw, topics, batch.new_topics)
+                known = (*topics, *batch.new_topics)
+                batch.labels.append(_label(raw, name, position, obj["text"], annotator, updated, known))
+        except validation.LabelError as exc:
+            hint = " (--add-topics creates missing ones)" if exc.field == "topic" and not add_topics else ""
+            problems.append(f"line {number}: {exc}{hint}")
         except ValueError as exc:
             problems.append(f"line {number}: {exc}")
     if problems:
@@ -96,37 +108,30 @@ def _jsonl_object(line: str) -> dict:
     return obj
 
 
-def _label(raw: object, document: str, position: int, text: str, annotator: str, updated: str) -> LabelRecord:
+def _label(raw: object, document: str, position: int, text: str, annotator: str, updated: str,
+           topics: tuple[str, ...]) -> LabelRecord:
     if not isinstance(raw, dict) or "topic" not in raw or "stance" not in raw:
         raise ValueError('each label must be an object with "topic" and "stance"')
-    topic, stance = raw["topic"], raw["stance"]
-    if topic is None and stance is not None:
-        raise ValueError("a label with no topic cannot have a stance")
-    if topic is not None and stance not in taxonomy.STANCES:
-        raise ValueError(f"unknown stance {stance!r}; stances are {', '.join(taxonomy.STANCES)}")
-    for key in ("holder", "annotator"):
-        if raw.get(key) is not None and not isinstance(raw[key], str):
-            raise ValueError(f"{key} must be a string")
+    label = validation.check_label(raw["topic"], raw["stance"], raw.get("holder"), topics=topics)
+    if raw.get("annotator") is not None and not isinstance(raw["annotator"], str):
+        raise ValueError("annotator must be a string")
     return LabelRecord(
         document=document,
         position=position,
-        topic=topic,
-        stance=stance,
-        holder=raw.get("holder") or None,
+        topic=label.topic,
+        stance=label.stance,
+        holder=label.holder,
         annotator=raw.get("annotator") or annotator,
         updated=updated,
         text=text,
     )
 
 
-def _check_topic(raw: dict, topics: tuple[str, ...], add_topics: bool, new_topics: dict) -> None:
-    topic = raw["topic"]
-    if topic is None or topic in topics or topic in new_topics:
+def _add_topic(raw: object, topics: tuple[str, ...], new_topics: dict) -> None:
+    """Collect a label's topic as one to add to the taxonomy, if it is a new, well-formed id."""
+    topic = raw.get("topic") if isinstance(raw, dict) else None
+    if not isinstance(topic, str) or not topic or topic in topics or topic in new_topics:
         return
-    if not isinstance(topic, str) or not add_topics:
-        raise ValueError(
-            f"unknown topic {topic!r}; topics are {', '.join(topics)} (--add-topics creates missing ones)"
-        )
     name = raw.get("topic_name") or topic.replace("_", " ").capitalize()
     target = raw.get("topic_target") or f"TODO: state the proposition that stances on {name} are taken toward."
     entry = {"id": topic, "name": str(name), "target": str(target)}
@@ -141,7 +146,7 @@ def append_topics(path: Path, new_topics: list[dict[str, str]]) -> str:
     """The taxonomy file's text with `[[topics]]` tables appended for new topics."""
     text = path.read_text(encoding="utf-8")
     tables = "".join(f"\n[[topics]]\n{tomli_w.dumps(t)}" for t in new_topics)
-    note = "\n# Added by `counterpoint import --add-topics`: check each name and target proposition.\n"
+    note = "\n# Added by `counterpoint documents import --add-topics`: check each name and target proposition.\n"
     return text.rstrip("\n") + "\n" + note + tables
 
 

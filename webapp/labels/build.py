@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from webapp.corpus import sources, taxonomy
-from webapp.labels import links, mirror
+from webapp.labels import links, mirror, reconcile
+from webapp.labels.current import STALE
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,12 @@ def build(db, seeds_dir: Path, labels_dir: Path) -> BuildReport:
     so that the files and the database agree again.
     """
     tax = taxonomy.load(labels_dir / "taxonomy.toml")
-    records = mirror.read_folder(labels_dir, tax.ids)
-    link_records = links.read_file(labels_dir)
+    # Likewise a label file behind a committed save: its older labels would overwrite newer ones.
+    behind = set(reconcile.pending(db))
+    records = [r for r in mirror.read_folder(labels_dir, tax.ids) if r.document not in behind]
+    # A links file behind a committed change (reconcile could not rewrite it) would bring back
+    # a link that was removed; the database is the newer truth until the file is rewritten.
+    link_records = [] if links.pending(db) else links.read_file(labels_dir)
     with db.atomic():
         taxonomy.sync(db, tax)
         results = sources.import_folder(db, seeds_dir) if seeds_dir.is_dir() else []
@@ -49,10 +54,22 @@ def build(db, seeds_dir: Path, labels_dir: Path) -> BuildReport:
     )
 
 
+def load_corpus(db, seeds_dir: Path, labels_dir: Path) -> tuple[BuildReport, reconcile.Report]:
+    """Build from the corpus folder with the label files kept in step with the database.
+
+    Files that lag behind committed saves are rewritten first, or the build would read their
+    older labels back over the newer ones; files that still differ afterwards were edited by
+    hand and are named in the returned reconcile report.
+    """
+    repaired = reconcile.reconcile(db, labels_dir, seeds_dir)
+    report = build(db, seeds_dir, labels_dir)
+    repaired.differing = reconcile.differing(db, labels_dir)
+    return report, repaired
+
+
 def count_needs_review(db) -> int:
     """Labels whose passage text changed or vanished since they were made."""
     return db.execute(
-        """SELECT count(*) FROM labels l LEFT JOIN passages p
-        ON p.document = l.document AND p.position = l.position
-        WHERE p.id IS NULL OR p.text_hash != l.text_hash"""
+        f"""SELECT count(*) FROM labels l LEFT JOIN passages p
+        ON p.document = l.document AND p.position = l.position WHERE {STALE}"""
     ).fetchone()[0]

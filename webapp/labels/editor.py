@@ -11,11 +11,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from webapp.corpus.splitting import text_hash
-from webapp.corpus.taxonomy import STANCES
-from webapp.labels import mirror
+from webapp.labels import mirror, validation
 
-MAX_HOLDER = 200
-MAX_NOTE = 500
 WRITE_ATTEMPTS = 5
 LOCKS_FOLDER = ".locks"
 
@@ -27,8 +24,8 @@ class EditError(ValueError):
 class LabelFilesError(OSError):
     """Labels were saved in the database but their file could not be written; says what to do."""
 
-    def __init__(self, path: Path, reason: str):
-        where = f"{path.parent.parent.name}/{path.parent.name}/{path.name}"
+    def __init__(self, labels_dir: Path, path: Path, reason: str):
+        where = (Path(labels_dir.name) / path.relative_to(labels_dir)).as_posix()
         super().__init__(
             f"Saved in the database but could not write {where}: {reason}; "
             "run `counterpoint labels export` when fixed."
@@ -105,20 +102,16 @@ def state(db, document: str, position: int, annotator: str) -> list[dict]:
 
 
 def check_choices(choices: list[Choice], topics: tuple[str, ...]) -> list[Choice]:
-    """Validate and tidy choices: known topics and stances, each topic once, holders trimmed."""
-    seen, tidy = set(), []
+    """Validate and tidy choices by the label rules: each names a known topic, once, with a stance.
+
+    Raises validation.LabelError with the reason.
+    """
+    tidy = []
     for c in choices:
-        if c.topic not in topics:
-            raise EditError(f"Unknown topic “{c.topic}”.")
-        if c.stance not in STANCES:
-            raise EditError(f"Unknown stance “{c.stance}” for {c.topic}; stances are {', '.join(STANCES)}.")
-        if c.topic in seen:
-            raise EditError(f"Topic {c.topic} was given twice.")
-        holder = " ".join((c.holder or "").split()) or None
-        if holder and len(holder) > MAX_HOLDER:
-            raise EditError(f"A holder can be at most {MAX_HOLDER} characters.")
-        seen.add(c.topic)
-        tidy.append(Choice(c.topic, c.stance, holder))
+        # A choice is a ticked topic: "no topic applies" is said by giving no choices at all.
+        validation.check_topic(c.topic, topics)
+        tidy.append(Choice(*validation.check_label(c.topic, c.stance, c.holder, topics=topics)))
+    validation.check_distinct([c.topic for c in tidy])
     return tidy
 
 
@@ -160,7 +153,8 @@ def _after(before: list[dict], choices: list[Choice], text: str) -> list[dict]:
 def replace(db, document: str, position: int, annotator: str, after: list[dict], note: str | None,
             undoes: int | None = None) -> Change | None:
     """Within a write transaction, set an annotator's label rows on a passage and record the
-    change; None when the rows are already those."""
+    change; None when the rows are already those. A note over the limit raises validation.LabelError."""
+    note = validation.check_note(note)
     before = state(db, document, position, annotator)
     if after == before:
         return None
@@ -171,7 +165,6 @@ def replace(db, document: str, position: int, annotator: str, after: list[dict],
         {**row, "document": document, "position": position, "annotator": annotator, "text_hash": text_hash(row["text"])}
         for row in after
     )
-    note = " ".join((note or "").split())[:MAX_NOTE] or None
     change = {
         "document": document,
         "position": position,
@@ -273,7 +266,7 @@ def write_files(db, labels_dir: Path, documents) -> None:
                 ).fetchone()
                 mirror.export(db, labels_dir, [document])
         except OSError as exc:
-            raise LabelFilesError(mirror.label_file(labels_dir, document), exc.strerror or str(exc)) from exc
+            raise LabelFilesError(labels_dir, mirror.label_file(labels_dir, document), exc.strerror or str(exc)) from exc
         if upto:
             # Only up to the change this export saw: a save committed meanwhile stays pending.
             write(db, lambda: db.execute(

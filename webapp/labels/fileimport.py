@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from webapp.labels import editor
-from webapp.labels.records import LabelFileError, LabelRecord, parse_record
+from webapp.labels import editor, validation
+from webapp.labels.records import LabelFileError, LabelRecord, locate_records
 
 
 def import_files(db, paths: list[Path], topics: tuple[str, ...]) -> list[editor.Change]:
@@ -26,7 +25,7 @@ def import_files(db, paths: list[Path], topics: tuple[str, ...]) -> list[editor.
     groups: dict[tuple, list[LabelRecord]] = {}
     for _, record in located:
         groups.setdefault((record.document, record.position, record.annotator), []).append(record)
-    note = "Imported from " + ", ".join(path.name for path in paths)
+    note = _note(paths)
 
     def work():
         changes = []
@@ -48,24 +47,19 @@ def _rows(records: list[LabelRecord]) -> list[dict]:
     return sorted(rows, key=lambda row: row["topic"])
 
 
+def _note(paths: list[Path]) -> str:
+    names = "Imported from " + ", ".join(path.name for path in paths)
+    # The history note has the same limit as a typed one; a long list of files is summed up.
+    return names if len(names) <= validation.MAX_NOTE else f"Imported from {len(paths)} label files"
+
+
 def _read_located(path: Path, topics) -> tuple[list[tuple[str, LabelRecord]], list[str]]:
     try:
         # Split on newlines only: JSON leaves U+2028 and friends unescaped inside strings.
         lines = path.read_text(encoding="utf-8").split("\n")
     except UnicodeDecodeError as exc:
         return [], [f"{path.name}: not UTF-8 (byte {exc.start}: {exc.reason})"]
-    located, problems = [], []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path.name} line {number}"
-        try:
-            located.append((where, parse_record(json.loads(line), topics)))
-        except json.JSONDecodeError as exc:
-            problems.append(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})")
-        except ValueError as exc:
-            problems.append(f"{where}: {exc}")
-    return located, problems
+    return locate_records(lines, path.name, topics)
 
 
 def _check_against_db(db, located) -> list[str]:

@@ -1,7 +1,8 @@
 """Links people confirm between related passages, and suggestions they dismiss.
 
 Links live in the `links` table and are mirrored in `labels/links.jsonl` with the same
-guarantees as the label files: deterministic order, atomic replace, lossless round trip.
+guarantees as the label files: deterministic order, atomic replace, lossless round trip, and a
+pending mark committed with each change until the file holds it (see `reconcile`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from webapp.labels import editor
+from webapp.labels import editor, validation
 from webapp.labels.records import LabelFileError
 from webapp.store.files import atomic_write
 
@@ -23,7 +24,6 @@ RELATIONS = {
 }
 DISMISSED = "dismissed"
 FILE_NAME = "links.jsonl"
-MAX_NOTE = 500
 _LOCK_NAME = "@links"
 _PK = ("source_document", "source_position", "target_document", "target_position", "annotator")
 
@@ -63,9 +63,10 @@ def record(db, source_id: int, target_id: int, relation: str, annotator: str, no
     """Confirm a link with a relation, or dismiss the pair with relation 'dismissed'."""
     if relation not in RELATIONS and relation != DISMISSED:
         raise LinkError(f"Unknown relation {relation!r}; choose one of {', '.join(RELATIONS)}.")
-    note = " ".join((note or "").split())
-    if len(note) > MAX_NOTE:
-        raise LinkError(f"The note is {len(note)} characters long; the limit is {MAX_NOTE}.")
+    try:
+        note = validation.check_note(note) or ""
+    except validation.LabelError as exc:
+        raise LinkError(str(exc)) from None
     if source_id == target_id:
         raise LinkError("A passage cannot be linked to itself.")
     source, target = _passage(db, source_id), _passage(db, target_id)
@@ -82,6 +83,7 @@ def record(db, source_id: int, target_id: int, relation: str, annotator: str, no
             [annotator, target["document"], target["position"], source["document"], source["position"]],
         )
         db["links"].upsert(asdict(link), pk=_PK)
+        _mark_pending(db)
 
     editor.write(db, work)
     return link
@@ -99,9 +101,21 @@ def remove(db, source_id: int, target_id: int, annotator: str) -> bool:
             [annotator, source["document"], source["position"], target["document"], target["position"],
              target["document"], target["position"], source["document"], source["position"]],
         )
+        if cursor.rowcount:
+            _mark_pending(db)
         return cursor.rowcount > 0
 
     return editor.write(db, work)
+
+
+def _mark_pending(db) -> None:
+    # In the change's own transaction, so no committed change can go unmarked; export clears it.
+    db.execute("UPDATE links_file SET changes = changes + 1")
+
+
+def pending(db) -> bool:
+    """Whether a committed link change may not have reached labels/links.jsonl yet."""
+    return bool(db.execute("SELECT changes > written FROM links_file").fetchone()[0])
 
 
 _LINKED = """
@@ -161,13 +175,36 @@ def format_records(items) -> str:
 
 
 def export(db, labels_dir: Path) -> Path:
-    """Rewrite labels/links.jsonl from the database, under the cross-process file lock."""
+    """Rewrite labels/links.jsonl from the database, under the cross-process file lock, and
+    clear the pending mark of every change it holds.
+
+    Raises editor.LabelFilesError when the file cannot be written (read-only folder, full
+    disk): the database keeps the change and its mark, for `reconcile` to repair.
+    """
     path = labels_dir / FILE_NAME
-    with editor.document_lock(labels_dir, _LOCK_NAME):
-        content = format_records(records(db))
-        if not path.exists() or path.read_text(encoding="utf-8") != content:
-            atomic_write(path, content)
+    try:
+        with editor.document_lock(labels_dir, _LOCK_NAME):
+            # Counted before the links are read, so the file holds at least `upto` changes; one
+            # committed meanwhile stays marked.
+            upto, written = db.execute("SELECT changes, written FROM links_file").fetchone()
+            content = format_records(records(db))
+            if _file_text(path) != content:
+                atomic_write(path, content)
+    except OSError as exc:
+        raise editor.LabelFilesError(labels_dir, path, exc.strerror or str(exc)) from exc
+    if upto > written:
+        editor.write(db, lambda: db.execute("UPDATE links_file SET written = max(written, ?)", [upto]))
     return path
+
+
+def differs(db, labels_dir: Path) -> bool:
+    """Whether labels/links.jsonl is not exactly what exporting the database would write."""
+    return _file_text(labels_dir / FILE_NAME) != format_records(records(db))
+
+
+def _file_text(path: Path) -> str:
+    # Absent means no links, as read_file has it, so a corpus without links gets no empty file.
+    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
 
 
 def read_file(labels_dir: Path) -> list[LinkRecord]:
@@ -175,11 +212,16 @@ def read_file(labels_dir: Path) -> list[LinkRecord]:
     path = labels_dir / FILE_NAME
     if not path.exists():
         return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise LabelFileError([f"{FILE_NAME}: not UTF-8 (byte {exc.start}: {exc.reason})"]) from None
     items, problems = [], []
-    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
+            validation.check_line(line)
             items.append(_parse(json.loads(line)))
         except (json.JSONDecodeError, TypeError, ValueError) as exc:
             problems.append(f"{FILE_NAME} line {number}: {exc}")
@@ -202,6 +244,7 @@ def _parse(obj: object) -> LinkRecord:
             raise ValueError(f"{f} must be a non-empty string")
     if not isinstance(item.note, str):
         raise ValueError("note must be a string")
+    validation.check_note(item.note)
     return item
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from webapp.corpus.splitting import text_hash
+from webapp.labels.current import STALE
 from webapp.labels.records import LabelFileError, LabelRecord, format_records, read_file
 from webapp.store.files import atomic_write
 
@@ -77,8 +78,7 @@ def _planned_moves(db, document: str) -> dict[int, int]:
         homes.setdefault(digest, []).append(position)
     rows = list(
         db.query(
-            """SELECT l.rowid AS rowid, l.position, l.topic, l.annotator, l.text_hash,
-            (p.id IS NULL OR p.text_hash != l.text_hash) AS stray
+            f"""SELECT l.rowid AS rowid, l.position, l.topic, l.annotator, l.text_hash, {STALE} AS stray
             FROM labels l LEFT JOIN passages p ON p.document = l.document AND p.position = l.position
             WHERE l.document = ?""",
             [document],

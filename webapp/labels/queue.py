@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from webapp.corpus.taxonomy import Taxonomy
+from webapp.labels.current import LABELLED, SAME_TEXT
 
-# A content passage needs labels from an annotator until they label its current text.
-_NEEDS = """p.kind = 'content' AND NOT EXISTS (
-    SELECT 1 FROM labels l WHERE l.document = p.document AND l.position = p.position
-    AND l.text_hash = p.text_hash AND l.annotator = :annotator)"""
+# A content passage needs labels from an annotator until they label its current text; an
+# adjudication decides what the passage shows, not whether each annotator has read it.
+_NEEDS = f"""p.kind = 'content' AND NOT EXISTS (
+    SELECT 1 FROM labels l WHERE {SAME_TEXT} AND l.annotator = :annotator)"""
 
 # Preferred keys per action, first one no topic uses wins, so a taxonomy can take any letter.
 ACTION_KEYS = {
@@ -83,8 +84,7 @@ def progress(db, annotator: str) -> list[dict]:
         db.query(
             f"""SELECT p.document, coalesce(nullif(d.title, ''), p.document) AS title, count(*) AS content,
             sum(NOT ({_NEEDS})) AS mine,
-            sum(EXISTS (SELECT 1 FROM labels l WHERE l.document = p.document AND l.position = p.position
-                AND l.text_hash = p.text_hash)) AS anyone
+            sum({LABELLED}) AS anyone
             FROM passages p JOIN documents d ON d.id = p.document
             WHERE p.kind = 'content' GROUP BY p.document ORDER BY p.document""",
             {"annotator": annotator},

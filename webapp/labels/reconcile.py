@@ -2,10 +2,11 @@
 
 A label save commits to the database first and rewrites the document's file after, so a kill
 or a full disk in between leaves the file behind. The save marks its document pending in the
-same transaction (see `editing.replace`); here those documents get their files rewritten from
-the database, which is the newer truth for them. Files that differ from the database without a
-pending save were edited by hand: `counterpoint load` reads them, and anything left over is
-reported, never overwritten silently.
+same transaction (see `editor.replace`), as a link change marks labels/links.jsonl (see
+`links.pending`); here the marked files get rewritten from the database, which is the newer
+truth for them. Files that differ from the database without a pending save were edited by
+hand: `counterpoint load` reads them, and anything left over is reported, never overwritten
+silently.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from webapp.labels import editor, mirror
+from webapp.labels import editor, links, mirror
 from webapp.labels.records import format_records
 from webapp.store import files
 
@@ -29,6 +30,7 @@ class Report:
     """What reconciling found and did."""
 
     rewritten: list[str] = field(default_factory=list)
+    rewrote_links: bool = False
     failed: list[str] = field(default_factory=list)
     differing: list[str] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)
@@ -38,6 +40,8 @@ class Report:
         """One line per finding, for the command line or a log."""
         lines = [f"Completed an import that was interrupted: wrote {len(self.completed)} file(s)."] if self.completed else []
         lines += [f"Rewrote the label file of {d} from the database (a save had not reached it)." for d in self.rewritten]
+        if self.rewrote_links:
+            lines.append(f"Rewrote {links.FILE_NAME} from the database (a link change had not reached it).")
         lines += self.failed
         if self.differing:
             lines.append(
@@ -81,8 +85,8 @@ def stale_temp_files(folders: list[Path], older_than: float = STALE_SECONDS) -> 
 
 
 def reconcile(db, labels_dir: Path, seeds_dir: Path | None = None, older_than: float = STALE_SECONDS) -> Report:
-    """Finish interrupted imports, rewrite pending documents' files from the database, and
-    remove stale temporary files."""
+    """Finish interrupted imports, rewrite pending label files and a pending links file from
+    the database, and remove stale temporary files."""
     report = Report()
     folders = [labels_dir, labels_dir / mirror.PASSAGES_FOLDER, *([seeds_dir] if seeds_dir else [])]
     # Before the clean-up: the temporary files a journal names are the import's new files.
@@ -99,6 +103,14 @@ def reconcile(db, labels_dir: Path, seeds_dir: Path | None = None, older_than: f
         else:
             if behind:
                 report.rewritten.append(document)
+    if links.pending(db):
+        behind = links.differs(db, labels_dir)
+        try:
+            links.export(db, labels_dir)
+        except editor.LabelFilesError as exc:
+            report.failed.append(str(exc))
+        else:
+            report.rewrote_links = behind
     return report
 
 
@@ -108,9 +120,12 @@ def _file_of(labels_dir: Path, document: str) -> str:
 
 
 def export_all(db, labels_dir: Path) -> list[Path]:
-    """Rewrite every label file from the database and clear the pending marks that covers."""
+    """Rewrite every label file and labels/links.jsonl from the database, clearing the pending
+    marks that covers; returns the label files written."""
     upto = db.execute("SELECT max(change) FROM label_files_pending").fetchone()[0]
     written = mirror.export(db, labels_dir)
     if upto is not None:
         editor.write(db, lambda: db.execute("DELETE FROM label_files_pending WHERE change <= ?", [upto]))
+    # The remedy every "could not write" message names, so it must repair the links file too.
+    links.export(db, labels_dir)
     return written

@@ -10,10 +10,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from webapp.corpus.taxonomy import STANCES
+from webapp.labels import validation
 
 FIELDS = ("document", "position", "topic", "stance", "holder", "annotator", "updated", "text")
-MAX_LINE_BYTES = 1_000_000
 
 
 class LabelFileError(ValueError):
@@ -52,59 +51,59 @@ def format_records(records) -> str:
     return "".join(format_record(r) + "\n" for r in sorted(records, key=LabelRecord.sort_key))
 
 
-def parse_lines(lines, source: str, topics: tuple[str, ...] | None = None) -> list[LabelRecord]:
-    """Parse JSON Lines into records, collecting every problem with its line number."""
-    records, problems = [], []
+def parse_lines(lines, source: str, topics: tuple[str, ...]) -> list[LabelRecord]:
+    """Parse JSON Lines into records, raising LabelFileError with every problem and its line number."""
+    located, problems = locate_records(lines, source, topics)
+    if problems:
+        raise LabelFileError(problems)
+    return [record for _, record in located]
+
+
+def locate_records(lines, source: str, topics: tuple[str, ...]) -> tuple[list[tuple[str, LabelRecord]], list[str]]:
+    """Parse JSON Lines into (place, record) pairs, and every bad line's problem, each placed
+    as "<source> line <n>"."""
+    located, problems = [], []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        where = f"{source} line {number}"
         try:
-            records.append(parse_record(json.loads(line), topics))
+            validation.check_line(line)
+            located.append((where, parse_record(json.loads(line), topics)))
         except json.JSONDecodeError as exc:
-            problems.append(f"{source} line {number}: not valid JSON ({exc.msg} at column {exc.colno})")
+            problems.append(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})")
         except ValueError as exc:
-            problems.append(f"{source} line {number}: {exc}")
-    if problems:
-        raise LabelFileError(problems)
-    return records
+            problems.append(f"{where}: {exc}")
+    return located, problems
 
 
-def parse_record(obj: object, topics: tuple[str, ...] | None = None) -> LabelRecord:
-    """Validate one decoded JSON object as a label record."""
+def parse_record(obj: object, topics: tuple[str, ...]) -> LabelRecord:
+    """Validate one decoded JSON object as a label record, its label by the rules of `validation`."""
     if not isinstance(obj, dict):
         raise ValueError("a record must be a JSON object")
     missing = [f for f in ("document", "position", "topic", "stance", "annotator", "text") if f not in obj]
     if missing:
         raise ValueError(f"missing field {missing[0]!r}")
-    position, topic, stance = obj["position"], obj["topic"], obj["stance"]
+    position = obj["position"]
     if not isinstance(position, int) or isinstance(position, bool) or position < 0:
         raise ValueError(f"position must be a whole number >= 0, not {position!r}")
-    if topic is None:
-        if stance is not None:
-            raise ValueError("a record with no topic cannot have a stance")
-    elif not isinstance(topic, str) or (topics is not None and topic not in topics):
-        raise ValueError(f"unknown topic {topic!r}" + (f"; topics are {', '.join(topics)}" if topics else ""))
-    elif stance not in STANCES:
-        raise ValueError(f"unknown stance {stance!r}; stances are {', '.join(STANCES)}")
+    label = validation.check_label(obj["topic"], obj["stance"], obj.get("holder"), topics=topics)
     for name in ("document", "annotator", "text"):
         if not isinstance(obj[name], str) or not obj[name]:
             raise ValueError(f"{name} must be a non-empty string")
-    holder = obj.get("holder")
-    if holder is not None and not isinstance(holder, str):
-        raise ValueError("holder must be a string or null")
     return LabelRecord(
         document=obj["document"],
         position=position,
-        topic=topic,
-        stance=stance,
-        holder=holder or None,
+        topic=label.topic,
+        stance=label.stance,
+        holder=label.holder,
         annotator=obj["annotator"],
         updated=str(obj.get("updated") or ""),
         text=obj["text"],
     )
 
 
-def read_file(path: Path, topics: tuple[str, ...] | None = None) -> list[LabelRecord]:
+def read_file(path: Path, topics: tuple[str, ...]) -> list[LabelRecord]:
     """Read and validate one label file."""
     try:
         text = path.read_text(encoding="utf-8")

@@ -1,8 +1,9 @@
 """Related-passage suggestions for the app: a per-process index kept in step with the database.
 
-The TF-IDF index (related.py) is a cache rebuilt from the database, never stored. Every write
-to `passages` is logged in `passage_changes` by triggers, so each worker process catches up
-with imports made by any other process by re-indexing just the changed passages.
+The TF-IDF index (engine.py) is a cache rebuilt from the database, never stored; the caller
+keeps it between requests. Every write to `passages` is logged in `passage_changes` by
+triggers, so each worker process catches up with imports made by any other process by
+re-indexing just the changed passages.
 """
 
 from __future__ import annotations
@@ -10,10 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from flask import current_app
-
-from webapp.analysis import comparison
-from webapp.labels import links
+from webapp.labels import current, links
 from webapp.similarity import engine
 
 MODES = ("all", "same_topic", "counterpoints")
@@ -30,15 +28,8 @@ class _Cached:
     seq: int
 
 
-def enabled() -> bool:
-    """Whether similarity is switched on in the configuration."""
-    return bool(current_app.config.get("SIMILARITY", True))
-
-
-def current_index(db) -> engine.RelatedIndex | None:
-    """This process's index for the app's database, brought up to date; None for an empty corpus."""
-    caches = current_app.extensions.setdefault("counterpoint_similarity", {})
-    key = current_app.config["DATABASE"]
+def current_index(db, caches: dict, key: str) -> engine.RelatedIndex | None:
+    """The index of `db`, kept in `caches` under `key` and brought up to date; None for an empty corpus."""
     with _lock:
         latest = db.execute("SELECT coalesce(max(seq), 0) FROM passage_changes").fetchone()[0]
         cached = caches.get(key)
@@ -66,17 +57,17 @@ def _catch_up(db, index: engine.RelatedIndex, since: int) -> None:
     index.add(fresh)
 
 
-def suggestions(db, passage_id: int, mode: str = "all", k: int = 10) -> list[dict]:
-    """The passages most related to one passage, from other documents, for a panel or the API.
+def suggestions(db, index: engine.RelatedIndex | None, passage_id: int, mode: str = "all",
+                k: int = 10) -> list[dict]:
+    """The passages in `index` most related to one passage, from other documents, for a panel or the API.
 
     `same_topic` keeps passages labelled with a topic the passage has; `counterpoints` keeps
     passages taking the opposite stance on such a topic. Pairs someone dismissed are left out.
     """
-    index = current_index(db)
     if index is None or passage_id not in index:
         return []
     wanted = _wanted(db, passage_id, mode)
-    allowed = None if wanted is None else comparison.passages_with_stances(db, wanted)
+    allowed = None if wanted is None else current.passages_with_stances(db, wanted)
     if allowed is not None and not allowed:
         return []
     dismissed = links.dismissed_ids(db, passage_id)
@@ -94,7 +85,7 @@ def suggestions(db, passage_id: int, mode: str = "all", k: int = 10) -> list[dic
 def _wanted(db, passage_id: int, mode: str) -> set[tuple[str, str]] | None:
     if mode == "all":
         return None
-    stances = comparison.passage_stances(db, [passage_id]).get(passage_id, {})
+    stances = current.passage_stances(db, [passage_id]).get(passage_id, {})
     if mode == "same_topic":
         return {(topic, other) for topic in stances for other in ("favour", "neutral", "against")}
     return {(topic, OPPOSITE[stance]) for topic, stance in stances.items() if stance in OPPOSITE}
@@ -113,7 +104,7 @@ def describe(db, matches: list[engine.Match]) -> list[dict]:
             ids,
         )
     }
-    stances = comparison.passage_stances(db, ids)
+    stances = current.passage_stances(db, ids)
     return [
         {
             **rows[m.id],

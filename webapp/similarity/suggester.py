@@ -14,9 +14,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-from flask import current_app
-
-from webapp.analysis import comparison
+from webapp.labels import current
 from webapp.store.db import connect
 
 # Below these counts a model would only echo its few examples back.
@@ -88,12 +86,11 @@ def least_certain_first(suggester: Suggester, passages: list[dict]) -> list[dict
 def training_data(db) -> list[tuple[str, dict[str, str]]]:
     """Labelled content passages (text, consensus stance per topic), newest labels first."""
     rows = list(db.query(
-        """SELECT p.id, p.text FROM passages p WHERE p.kind = 'content' AND EXISTS (
-        SELECT 1 FROM labels l WHERE l.document = p.document AND l.position = p.position
-        AND l.text_hash = p.text_hash) ORDER BY p.id DESC LIMIT ?""",
+        f"""SELECT p.id, p.text FROM passages p WHERE p.kind = 'content' AND {current.LABELLED}
+        ORDER BY p.id DESC LIMIT ?""",
         [MAX_TRAINING_PASSAGES],
     ))
-    stances = comparison.passage_stances(db, [r["id"] for r in rows]) if rows else {}
+    stances = current.passage_stances(db, [r["id"] for r in rows]) if rows else {}
     return [(r["text"], stances.get(r["id"], {})) for r in rows]
 
 
@@ -125,22 +122,20 @@ def _enough(examples: list[tuple[str, dict[str, str]]], topic: str, counts: Coun
     return counts[topic] >= MIN_POSITIVE and len(examples) - counts[topic] >= MIN_NEGATIVE
 
 
-def current_suggester(db, topics: tuple[str, ...]) -> Suggester | None:
-    """This process's models, refitted in the background when the labels have changed.
+def current_suggester(db, topics: tuple[str, ...], cache: dict, database: str) -> Suggester | None:
+    """The models for the database file `database` (read through `db`), kept in `cache` and refitted.
 
     The first fit of a small corpus happens at once, so the queue has suggestions from the
-    start. After that, saves never wait for fitting: a background thread refits at most once
-    per RETRAIN_SECONDS while requests carry on with the previous models.
+    start. After that, saves never wait for fitting: a background thread opens `database`
+    and refits at most once per RETRAIN_SECONDS while requests carry on with the previous models.
     """
     version = (
         db.execute("SELECT count(*), max(updated) FROM labels").fetchone(),
         db.execute("SELECT coalesce(max(id), 0) FROM label_changes").fetchone(),
         topics,
     )
-    cache = current_app.extensions.setdefault("counterpoint_suggester", {})
-    key = current_app.config["DATABASE"]
     with _lock:
-        entry = cache.setdefault(key, {"version": None, "model": None, "training": False, "started": 0.0})
+        entry = cache.setdefault(database, {"version": None, "model": None, "training": False, "started": 0.0})
         if entry["version"] == version or entry["training"]:
             return entry["model"]
         if entry["version"] is None and version[0][0] * max(len(topics), 1) <= SYNC_TRAINING_LIMIT:
@@ -149,7 +144,6 @@ def current_suggester(db, topics: tuple[str, ...]) -> Suggester | None:
         if entry["version"] is not None and time.monotonic() - entry["started"] < RETRAIN_SECONDS:
             return entry["model"]
         entry.update(training=True, started=time.monotonic())
-    database = current_app.config["DATABASE"]
     threading.Thread(target=_train_in_background, args=(entry, version, database, topics), daemon=True).start()
     return entry["model"]
 

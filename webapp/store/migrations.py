@@ -1,4 +1,9 @@
-"""Schema migrations, applied in order by `db.connect`."""
+"""Schema migrations, applied in order by `db.connect`.
+
+sqlite-utils runs the steps a database has not recorded yet in the order they are defined here,
+so definition order must be name order (tests/test_migrations.py holds it there): a new step goes
+at the end with the next number.
+"""
 
 from sqlite_utils.migrations import Migrations
 
@@ -109,6 +114,14 @@ def m002_label_history_and_annotators(db):
 
 
 @migrations()
+def m030_passages_fts(db):
+    """Full-text index of passage text, kept in step by triggers."""
+    # Porter stemming lets "deported" find "deportation"; diacritics are folded so "Kaboul"
+    # and "Kâboul" meet.
+    db["passages"].enable_fts(["text"], create_triggers=True, tokenize="porter unicode61 remove_diacritics 2")
+
+
+@migrations()
 def m040_links_and_passage_changes(db):
     """Confirmed or dismissed links between passages, and a log of passage changes."""
     # Links, like labels, are anchored on (document, position) with the texts they were made
@@ -138,14 +151,6 @@ def m040_links_and_passage_changes(db):
             f"CREATE TRIGGER passages_{event.lower()}_log AFTER {event} ON passages "
             f"BEGIN INSERT INTO passage_changes (passage_id) VALUES ({ref}.id); END"
         )
-
-
-@migrations()
-def m030_passages_fts(db):
-    """Full-text index of passage text, kept in step by triggers."""
-    # Porter stemming lets "deported" find "deportation"; diacritics are folded so "Kaboul"
-    # and "Kâboul" meet.
-    db["passages"].enable_fts(["text"], create_triggers=True, tokenize="porter unicode61 remove_diacritics 2")
 
 
 @migrations()
@@ -187,3 +192,14 @@ def m080_data_version(db):
                 f"CREATE TRIGGER {table}_{event.lower()}_data AFTER {event} ON {table} "
                 "BEGIN UPDATE counters SET value = value + 1 WHERE name = 'data'; END"
             )
+
+
+@migrations()
+def m090_links_file_pending(db):
+    """How far labels/links.jsonl lags behind committed link changes."""
+    # Every link change bumps `changes` in the transaction that makes it; rewriting the file
+    # raises `written` to the count it read before reading the links. The file may lag while
+    # changes > written, and since neither number ever goes back, a slow writer cannot clear the
+    # mark of a change it did not see.
+    db["links_file"].create({"id": int, "changes": int, "written": int}, pk="id", not_null={"changes", "written"})
+    db["links_file"].insert({"id": 1, "changes": 0, "written": 0})

@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from webapp.corpus.splitting import KIND_LABELS
+from webapp.labels import validation
 from webapp.web import (
     access,
     adding,
@@ -77,6 +78,8 @@ def create_app(test_config: dict | None = None, *, corpus: Path | None = None) -
     app.register_blueprint(api.bp)
     app.register_blueprint(analysis.bp)
     app.jinja_env.globals["kind_labels"] = KIND_LABELS
+    # Form fields show the limits the label rules enforce, so the browser stops a typist early.
+    app.jinja_env.globals["label_limits"] = {"holder": validation.MAX_HOLDER, "note": validation.MAX_NOTE}
 
     @app.after_request
     def vary_on_htmx(response):

@@ -17,7 +17,7 @@ from flask import (
 
 from webapp.analysis import agreement, charts
 from webapp.corpus import taxonomy
-from webapp.labels import editor
+from webapp.labels import editor, validation
 from webapp.web import access
 from webapp.web.database import get_db, get_taxonomy
 from webapp.web.rendering import render, wants_fragment
@@ -78,7 +78,7 @@ def adjudicate(passage_id: int):
         else:
             choices = editor.check_choices(_choices(tax), tax.ids)
             change = agreement.adjudicate(db, passage_id, choices, by, note)
-    except editor.EditError as exc:
+    except (validation.LabelError, editor.EditError) as exc:
         abort(400, str(exc))
     if change:
         editor.write_files(db, Path(current_app.config["LABELS_DIR"]), [change.document])
@@ -98,10 +98,8 @@ def _choices(tax) -> list[editor.Choice]:
     """The form's decision for each topic it offered; every offered topic needs one."""
     choices = []
     for topic_id in request.form.getlist("topic"):
-        topic = tax.get(topic_id)
+        topic = tax.get(validation.check_topic(topic_id, tax.ids))
         stance = request.form.get(f"stance-{topic_id}")
-        if topic is None:
-            raise editor.EditError(f"Unknown topic “{topic_id}”.")
         if stance is None:
             raise editor.EditError(f"Choose a stance, or “Not about it”, for {topic.name}.")
         if stance:

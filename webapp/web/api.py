@@ -14,9 +14,10 @@ from werkzeug.exceptions import BadRequest, HTTPException, NotFound, Unauthorize
 from webapp.analysis import catalog
 from webapp.corpus import taxonomy
 from webapp.labels import editor, links
+from webapp.labels.validation import LabelError
 from webapp.similarity import index
 from webapp.web import access
-from webapp.web.database import get_db, get_taxonomy
+from webapp.web.database import MAX_ID, get_db, get_taxonomy, related_index, similarity_enabled
 from webapp.web.security import csrf_token
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -89,9 +90,9 @@ def related(passage_id: int):
 
 
 def _related(db, passage_id: int, k: int, mode: str) -> list[dict]:
-    if not index.enabled():
+    if not similarity_enabled():
         return []
-    found = index.suggestions(db, passage_id, mode, k)
+    found = index.suggestions(db, related_index(db), passage_id, mode, k)
     labels = catalog.labels_of(db, [f["id"] for f in found])
     return [
         {"id": f["id"], "score": f["score"], "document": f["document"], "text": f["text"],
@@ -112,11 +113,11 @@ def put_labels(passage_id: int):
     if note is not None and not isinstance(note, str):
         raise BadRequest('"note" must be text')
     try:
-        choices = [editor.Choice(_text(c, "topic"), _text(c, "stance"), _text(c, "holder", optional=True))
-                   for c in raw]
+        # Values go to the check as sent, so a wrong type gets the same message as from a file.
+        choices = [editor.Choice(c.get("topic"), c.get("stance"), c.get("holder")) for c in raw]
         choices = editor.check_choices(choices, get_taxonomy().ids)
         change = editor.save(db, passage_id, _annotator(), choices, note)
-    except editor.EditError as exc:
+    except (LabelError, editor.EditError) as exc:
         raise BadRequest(str(exc)) from None
     if change:
         editor.write_files(db, Path(current_app.config["LABELS_DIR"]), [change.document])
@@ -162,7 +163,7 @@ def _link_of(db, passage_id: int, target: int, annotator: str) -> dict:
 
 
 def _passage_or_404(db, passage_id: int) -> None:
-    if not db["passages"].count_where("id = ?", [passage_id]):
+    if not 0 < passage_id <= MAX_ID or not db["passages"].count_where("id = ?", [passage_id]):
         raise NotFound(f"There is no passage number {passage_id}.")
 
 
@@ -178,15 +179,6 @@ def _json_object() -> dict:
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object.")
     return body
-
-
-def _text(obj: dict, key: str, optional: bool = False) -> str | None:
-    value = obj.get(key)
-    if value is None and optional:
-        return None
-    if not isinstance(value, str):
-        raise BadRequest(f'"{key}" must be text')
-    return value
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:

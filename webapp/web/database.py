@@ -1,4 +1,5 @@
-"""The request's view of the database: one connection per thread, cached reads, the taxonomy."""
+"""The request's view of the database: one connection per thread, cached reads, the taxonomy,
+and this process's related-passages index and suggestion models fitted on it."""
 
 from __future__ import annotations
 
@@ -7,9 +8,22 @@ from collections import OrderedDict
 
 from flask import current_app, g
 from sqlite_utils import Database
+from werkzeug.routing import IntegerConverter
 
 from webapp.corpus.taxonomy import from_db
+from webapp.similarity import engine, index, suggester
 from webapp.store.db import connect
+
+# The largest id SQLite stores; a bigger number in a URL would overflow the query, not miss.
+MAX_ID = 2**63 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` URL parts that fit an SQLite INTEGER, so a huge number is a 404 like any unknown id."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def get_db() -> Database:
@@ -37,7 +51,8 @@ def close_db(_exc: BaseException | None = None) -> None:
 
 
 def init_app(app) -> None:
-    """Register the database teardown with the app."""
+    """Register the database teardown, and id-sized `<int:...>` URL parts, with the app."""
+    app.url_map.converters["int"] = IdConverter
     app.teardown_appcontext(close_db)
 
 
@@ -78,3 +93,20 @@ def get_taxonomy():
             cache[key] = (version, from_db(db))
         g.taxonomy = cache[key][1]
     return g.taxonomy
+
+
+def similarity_enabled() -> bool:
+    """Whether related passages are switched on in this installation (SIMILARITY)."""
+    return bool(current_app.config.get("SIMILARITY", True))
+
+
+def related_index(db) -> engine.RelatedIndex | None:
+    """This process's related-passages index of the app's database, brought up to date."""
+    caches = current_app.extensions.setdefault("counterpoint_similarity", {})
+    return index.current_index(db, caches, current_app.config["DATABASE"])
+
+
+def suggestion_model(db, topics: tuple[str, ...]) -> suggester.Suggester | None:
+    """This process's label-suggestion models for the app's database; None until enough labels."""
+    cache = current_app.extensions.setdefault("counterpoint_suggester", {})
+    return suggester.current_suggester(db, topics, cache, current_app.config["DATABASE"])

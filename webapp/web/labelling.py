@@ -18,9 +18,10 @@ from flask import (
 
 from webapp.labels import editor
 from webapp.labels import queue as label_queue
+from webapp.labels.validation import LabelError
 from webapp.similarity import suggester
 from webapp.web import access, panels
-from webapp.web.database import get_db, get_taxonomy
+from webapp.web.database import get_db, get_taxonomy, suggestion_model
 from webapp.web.rendering import render, wants_fragment
 
 bp = Blueprint("labelling", __name__)
@@ -47,7 +48,7 @@ def queue():
 def _next(db, document: str, after: int | None) -> dict | None:
     """The next passage in the annotator's chosen order: document order, or least certain first."""
     annotator = access.current_annotator()
-    model = suggester.current_suggester(db, get_taxonomy().ids) if session.get("queue_order") == "uncertain" else None
+    model = suggestion_model(db, get_taxonomy().ids) if session.get("queue_order") == "uncertain" else None
     if model is None:
         return label_queue.next_passage(db, annotator, document, after)
     ranked = suggester.least_certain_first(model, label_queue.needing(db, annotator, document))
@@ -62,15 +63,10 @@ def save(passage_id: int):
     """Save the annotator's labels on a passage, then show the next one (or the passage again)."""
     db = get_db()
     tax = get_taxonomy()
-    choices = [
-        editor.Choice(t.id, request.form[f"stance-{t.id}"], request.form.get(f"holder-{t.id}"))
-        for t in tax.topics
-        if request.form.get(f"stance-{t.id}")
-    ]
     try:
-        choices = editor.check_choices(choices, tax.ids)
+        choices = editor.check_choices(_form_choices(), tax.ids)
         change = editor.save(db, passage_id, access.current_annotator(), choices, request.form.get("note"))
-    except editor.EditError as exc:
+    except (LabelError, editor.EditError) as exc:
         abort(400, str(exc))
     if change:
         write_files(db, change.document)
@@ -78,6 +74,21 @@ def save(passage_id: int):
     else:
         flash(f"Passage {_position(db, passage_id)} unchanged.")
     return _after_write(passage_id, advance=True)
+
+
+def _form_choices() -> list[editor.Choice]:
+    """Every topic the form ticks, known or not, with its holder.
+
+    A ticked topic the taxonomy lacks (a page from before it was removed) is kept for the
+    check to refuse, not dropped unsaid. A holder beside "Not about it" is ignored: the form
+    sends every row's holder, filled in from earlier labels.
+    """
+    choices = []
+    for key, stance in request.form.items():
+        topic = key.removeprefix("stance-")
+        if topic != key and stance:
+            choices.append(editor.Choice(topic, stance, request.form.get(f"holder-{topic}")))
+    return choices
 
 
 @bp.post("/label/undo")

@@ -9,13 +9,12 @@ from collections import defaultdict
 
 from flask import current_app, request
 
-from webapp.analysis import comparison
 from webapp.corpus import taxonomy
-from webapp.labels import editor, links
+from webapp.labels import current, editor, links
 from webapp.labels import queue as label_queue
-from webapp.similarity import index, suggester
+from webapp.similarity import index
 from webapp.web import access
-from webapp.web.database import get_taxonomy
+from webapp.web.database import get_taxonomy, related_index, similarity_enabled, suggestion_model
 
 LINK_NOUNS = {
     "contradicts": ("counterpoint", "counterpoints"),
@@ -30,13 +29,13 @@ PANEL_SIZE = 8
 def panel_context(db, passage: dict, mode: str = "all", error: str = "") -> dict:
     """What the related panel shows for a passage: suggestions in a mode, and confirmed links."""
     mode = mode if mode in index.MODES else "all"
-    on = index.enabled() and passage["kind"] == "content"
+    on = similarity_enabled() and passage["kind"] == "content"
     return {
-        "related_enabled": index.enabled(),
+        "related_enabled": similarity_enabled(),
         "related_on": on,
-        "passage_has_labels": bool(comparison.passage_stances(db, [passage["id"]])),
+        "passage_has_labels": bool(current.passage_stances(db, [passage["id"]])),
         "related_mode": mode,
-        "suggestions": index.suggestions(db, passage["id"], mode, PANEL_SIZE) if on else [],
+        "suggestions": index.suggestions(db, related_index(db), passage["id"], mode, PANEL_SIZE) if on else [],
         "linked": [row for row in links.for_passage(db, passage["id"]) if row["relation"] != links.DISMISSED],
         "relations": links.RELATIONS,
         "mode_names": MODE_NAMES,
@@ -97,13 +96,13 @@ def _suggestions(db, passage: dict, tax, rows: list[dict]) -> dict:
     """Model suggestions per topic for a passage the annotator has not labelled yet."""
     if rows or passage["kind"] != "content" or not current_app.config.get("SUGGESTIONS", True):
         return {}
-    model = suggester.current_suggester(db, tax.ids)
+    model = suggestion_model(db, tax.ids)
     return {s.topic: s for s in model.suggest([passage["text"]])[0]} if model else {}
 
 
 def passage_labels(db, document: str, position: int | None = None) -> dict[int, list[dict]]:
     """Labels of a document's passages by position, each marked stale if its text changed."""
-    sql = """SELECT l.*, (p.text_hash IS NULL OR p.text_hash != l.text_hash) AS stale
+    sql = f"""SELECT l.*, {current.STALE} AS stale
         FROM labels l LEFT JOIN passages p ON p.document = l.document AND p.position = l.position
         WHERE l.document = ?"""
     params: list = [document]

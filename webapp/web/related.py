@@ -7,9 +7,8 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 
 from webapp.labels import links
-from webapp.similarity import index
 from webapp.web import access, panels
-from webapp.web.database import get_db, get_taxonomy
+from webapp.web.database import get_db, get_taxonomy, similarity_enabled
 from webapp.web.rendering import render, wants_fragment
 
 bp = Blueprint("related", __name__, url_prefix="/passages")
@@ -24,7 +23,7 @@ def _passage(db, passage_id: int) -> dict:
 @bp.get("/<int:passage_id>/related")
 def related(passage_id: int):
     """The related panel alone for htmx, or as a page of its own."""
-    if not index.enabled():
+    if not similarity_enabled():
         abort(404, "Related passages are switched off in this installation (SIMILARITY = False).")
     db = get_db()
     passage = _passage(db, passage_id)

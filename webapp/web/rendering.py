@@ -1,4 +1,4 @@
-"""Full page or htmx fragment from the same URL and template."""
+"""Full page or htmx fragment from the same URL and template, and sizes shown in words."""
 
 from __future__ import annotations
 

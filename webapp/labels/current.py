@@ -1,0 +1,89 @@
+"""Which labels count: the one rule that every page, search, export, API, chart and model reads.
+
+A label counts while its passage still has the text it was made on (same document, position
+and text hash). On a passage whose current text carries an adjudication, only the
+adjudicator's labels count, on every topic. Where the labels that count differ on a topic,
+the majority stance wins; see `consensus` for ties.
+
+The SQL fragments name passages `p` and labels `l`, as the queries that use them do, so that
+each query keeps the shape its covering index (migrations m070) was made for.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from webapp.corpus.taxonomy import STANCES
+
+# A reserved annotator name: its labels on a passage are the adjudicated ones and replace
+# everyone else's there, so adjudications travel in the label files like any other label.
+ADJUDICATOR = "adjudicator"
+
+# Join condition: label `l` was made on the text passage `p` has now.
+SAME_TEXT = "l.document = p.document AND l.position = p.position AND l.text_hash = p.text_hash"
+
+# Condition: label `l` on passage `p` is not replaced by an adjudication of the passage's text.
+NOT_OVERRULED = f"""(l.annotator = '{ADJUDICATOR}' OR NOT EXISTS (
+    SELECT 1 FROM labels a WHERE a.document = p.document AND a.position = p.position
+    AND a.annotator = '{ADJUDICATOR}' AND a.text_hash = p.text_hash))"""
+
+# Condition: passage `p` has labels that count. Same text is enough here, as an adjudication
+# replaces a passage's labels but never leaves it without any.
+LABELLED = f"EXISTS (SELECT 1 FROM labels l WHERE {SAME_TEXT})"
+
+# Every label that counts, on content passages `p`, with their documents `d`; callers add
+# `AND ...` conditions after it.
+COUNTED = f"""
+    FROM passages p
+    JOIN labels l ON {SAME_TEXT}
+    JOIN documents d ON d.id = p.document
+    WHERE p.kind = 'content' AND {NOT_OVERRULED}
+"""
+
+# Expression: label `l` no longer counts because its passage `p` (LEFT JOINed on document and
+# position) is gone or now has different text, so someone should review it.
+STALE = "(p.text_hash IS NULL OR p.text_hash != l.text_hash)"
+
+
+def consensus(votes: Iterable[str]) -> tuple[str, bool]:
+    """The stance that counted votes give a passage on a topic, and whether the votes differ.
+
+    The majority wins. A tie goes to neutral when neutral is among the leaders, else to the
+    leader that comes first in STANCES order.
+    """
+    counts = Counter(votes)
+    top = max(counts.values())
+    leaders = [s for s in STANCES if counts.get(s) == top]
+    stance = "neutral" if len(leaders) > 1 and "neutral" in leaders else leaders[0]
+    return stance, len(counts) > 1
+
+
+def passage_stances(db, passage_ids) -> dict[int, dict[str, str]]:
+    """The consensus stance of each given content passage on each of its topics."""
+    ids = list(passage_ids)
+    if not ids:
+        return {}
+    votes: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for pid, topic, stance in db.execute(
+        f"SELECT p.id, l.topic, l.stance {COUNTED} AND l.topic != '' AND p.id IN ({', '.join('?' for _ in ids)})",
+        ids,
+    ):
+        votes[(pid, topic)].append(stance)
+    stances: dict[int, dict[str, str]] = defaultdict(dict)
+    for (pid, topic), stance_votes in votes.items():
+        stances[pid][topic] = consensus(stance_votes)[0]
+    return stances
+
+
+def passages_with_stances(db, wanted: set[tuple[str, str]]) -> set[int]:
+    """Content passages that some counted label gives one of the wanted (topic, stance) pairs."""
+    if not wanted:
+        return set()
+    pairs = sorted(wanted)
+    values = ", ".join("(?, ?)" for _ in pairs)
+    rows = db.execute(
+        f"SELECT DISTINCT p.id {COUNTED} AND (l.topic, l.stance) IN (VALUES {values})",
+        [v for pair in pairs for v in pair],
+    )
+    return {pid for (pid,) in rows}
