@@ -1,4 +1,4 @@
-"""Benchmark webapp.related: quality on Perspectrum, then speed and memory at scale.
+"""Benchmark webapp.similarity.engine: quality on Perspectrum, then speed and memory at scale.
 
 Usage:  python benchmarks/bench_related.py [--quick] [--settings] [--data DIR]
 

@@ -13,6 +13,7 @@ import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from flask import url_for
+from werkzeug.routing import IntegerConverter
 
 from webapp.analysis import fulltext
 from webapp.cli import main
@@ -161,7 +162,7 @@ def write_rules(app) -> list[tuple[str, str]]:
     found = []
     for rule in app.url_map.iter_rules():
         for method in sorted(rule.methods & {"POST", "PUT", "PATCH", "DELETE"}):
-            values = {arg: (1 if rule._converters[arg].__class__.__name__ == "IntegerConverter" else "x")
+            values = {arg: (1 if isinstance(rule._converters[arg], IntegerConverter) else "x")
                       for arg in rule.arguments}
             with app.test_request_context():
                 found.append((method, url_for(rule.endpoint, **values)))

@@ -307,7 +307,7 @@ def _json(text: str):
 def _json_lines(text: str) -> list[tuple[str, dict | ValueError]]:
     """The JSON object on each non-blank line, or the line's problem for `collect` to report."""
     entries = []
-    for number, line in enumerate(text.split("\n"), start=1):  # not splitlines(): see labelfile
+    for number, line in enumerate(text.split("\n"), start=1):  # not splitlines(): see labels.records
         if not line.strip():
             continue
         try:

@@ -64,7 +64,7 @@ def cached(name: str, args: tuple, compute):
     """`compute()`, remembered by this process until the data it reads next changes.
 
     Every write to documents, passages, labels, links or topics bumps one counter (see
-    schema.m080), so a cached result is never older than the database.
+    store.migrations.m080), so a cached result is never older than the database.
     """
     db = get_db()
     version = db.execute("SELECT value FROM counters WHERE name = 'data'").fetchone()[0]
