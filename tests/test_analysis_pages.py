@@ -305,6 +305,7 @@ def test_withdrawing_where_annotators_agree_removes_the_item(client, db):
         ({"stance-deportation": None}, "Choose a stance"),
         ({"stance-deportation": "maybe"}, "Unknown stance"),
         ({"topic": "nonsense"}, "Unknown topic"),
+        ({"note": "n" * 495}, "an adjudication note can be at most"),
     ],
 )
 def test_adjudicate_refuses_incomplete_forms(client, db, fields, message):
@@ -328,3 +329,15 @@ def test_adjudicate_a_passage_that_is_not_content(client, db):
     response = client.post(f"/disagreements/{heading}", data=adjudication_form(csrf(client)))
     assert response.status_code == 400
     assert "Only content passages" in response.get_data(as_text=True)
+
+
+def test_an_adjudication_note_just_under_its_limit_is_saved_whole(client, db):
+    from webapp.labels import validation
+
+    add_second_annotator(db)
+    seven = passage_id(db, PAKISTAN, 7)
+    room = validation.MAX_NOTE - len(f"Adjudicated by {client.application.config['ANNOTATOR']}: ")
+    response = client.post(f"/disagreements/{seven}", data={**adjudication_form(csrf(client)), "note": "n" * room})
+    assert response.status_code == 303
+    note = db.execute("SELECT note FROM label_changes ORDER BY id DESC LIMIT 1").fetchone()[0]
+    assert note.endswith(": " + "n" * room) and len(note) == validation.MAX_NOTE

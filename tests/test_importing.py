@@ -121,6 +121,12 @@ def test_jsonl_groups_passages_by_document_in_order_with_labels():
         (line(document="d", text="x", labels=[{"topic": "weather", "stance": "favour"}]), "line 2: Unknown topic “weather”"),
         (line(document="d", text="x", labels="recognition"), 'line 2: "labels" must be a list'),
         (line(document="d", text="x", date="yesterday"), "document d: The date 'yesterday'"),
+        (line(document="d", text="x", labels=[{"topic": "recognition", "stance": "favour"},
+                                              {"topic": "recognition", "stance": "against"}]),
+         "line 2: Topic recognition is given twice"),
+        (line(document="d", text="x", labels=[{"topic": None, "stance": None},
+                                              {"topic": "recognition", "stance": "favour"}]),
+         "line 2: “No topic applies” cannot sit beside topic labels"),
     ],
 )
 def test_bad_jsonl_lines_are_reported_with_their_number(bad, message):

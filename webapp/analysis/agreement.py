@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from webapp.labels import editor
+from webapp.labels import editor, validation
 from webapp.labels.current import ADJUDICATOR, SAME_TEXT
 
 # Krippendorff's guidance: rely on data with alpha >= .800, draw only tentative conclusions
@@ -229,4 +229,11 @@ def withdraw(db, passage_id: int, by: str, note: str | None = None):
 
 
 def _why(what: str, by: str, note: str | None) -> str:
-    return f"{what} by {by}" + (f": {note.strip()}" if note and note.strip() else "")
+    prefix = f"{what} by {by}"
+    note = validation.check_note(note)
+    room = validation.MAX_NOTE - len(prefix) - 2
+    if note and len(note) > room:
+        # The stored note carries who adjudicated; say how long the typed part may be.
+        raise validation.LabelError(f"The note is {len(note):,} characters; an adjudication note can be at most"
+                                    f" {room} characters, so shorten it.", "note")
+    return prefix + (f": {note}" if note else "")

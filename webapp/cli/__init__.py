@@ -35,6 +35,7 @@ def main(ctx: click.Context, corpus: Path | None) -> None:
     load, run and serve act on the whole app; the other commands are a noun then a verb,
     as in `counterpoint labels export`.
 
+    \b
     Example: counterpoint --corpus ~/my-corpus run
     """
     ctx.obj = create_app(corpus=corpus)
@@ -51,6 +52,7 @@ main.add_command(labels.group)
 def load_command(app) -> None:
     """Build or update the database from seeds/ and labels/ (safe to run again).
 
+    \b
     Example: counterpoint load
     """
     _build(app)
@@ -64,6 +66,7 @@ def load_command(app) -> None:
 def run_command(app, host: str, port: int, debug: bool) -> None:
     """Load the corpus, then serve it with Flask's development server (for one local user).
 
+    \b
     Example: counterpoint run --port 5001
     """
     _build(app)
@@ -85,6 +88,7 @@ def serve_command(app, host: str, port: int, workers: int | None, shared: bool) 
     need an annotator account (see `counterpoint annotators`), and the app refuses to start
     without an explicit COUNTERPOINT_SECRET_KEY.
 
+    \b
     Example: COUNTERPOINT_SECRET_KEY=... counterpoint serve --shared --workers 4
     """
     if shared and not app.config["SHARED"]:

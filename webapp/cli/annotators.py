@@ -13,6 +13,7 @@ from webapp.labels.accounts import AuthError
 def group() -> None:
     """Manage the annotator accounts used in shared mode.
 
+    \b
     Example: counterpoint annotators add alice
     """
 
@@ -24,6 +25,7 @@ def group() -> None:
 def add_command(app, name: str, password: str) -> None:
     """Create an annotator account; the password is stored hashed.
 
+    \b
     Example: counterpoint annotators add alice
     """
     try:
@@ -40,6 +42,7 @@ def add_command(app, name: str, password: str) -> None:
 def remove_command(app, name: str) -> None:
     """Delete an annotator account; their labels and history stay.
 
+    \b
     Example: counterpoint annotators remove alice
     """
     with database(app) as db:
@@ -54,6 +57,7 @@ def remove_command(app, name: str) -> None:
 def list_command(app) -> None:
     """List annotator accounts with when each was added.
 
+    \b
     Example: counterpoint annotators list
     """
     with database(app) as db:

@@ -20,6 +20,7 @@ def group() -> None:
     Each document is saved to seeds/, so that the database can always be rebuilt, and then
     imported into the database.
 
+    \b
     Example: counterpoint documents import article.html
     """
 
@@ -48,6 +49,7 @@ def import_command(app, files: tuple[Path, ...], jsonl: bool, add_topics: bool, 
     kept exactly as given, and labels are stored like hand labels. Nothing changes if any input
     is bad, and importing the same file again changes nothing.
 
+    \b
     Example: counterpoint documents import article.html --outlet "Le Soir" --date 2024-01-28
     """
     if name and (jsonl or len(files) > 1):

@@ -21,6 +21,7 @@ def group() -> None:
     CSV for spreadsheets, pandas and R; Label Studio, doccano and Prodigy files for those
     tools. For Counterpoint's own label files in labels/passages/ see `counterpoint labels`.
 
+    \b
     Example: counterpoint exchange export --format csv --output labels.csv
     """
 
@@ -35,6 +36,7 @@ def group() -> None:
 def export_command(app, format_name: str, output: Path | None) -> None:
     """Export every current label of a content passage, for spreadsheets or annotation tools.
 
+    \b
     Example: counterpoint exchange export --format labelstudio --output tasks.json
     """
     with database(app) as db:
@@ -64,6 +66,7 @@ def import_command(app, format_name: str, annotator: str | None, file: Path) -> 
     Problems are listed with their line or task number; changes go into the history and into
     labels/passages/.
 
+    \b
     Example: counterpoint exchange import --format labelstudio ~/Downloads/project-1-at-2026.json
     """
     try:

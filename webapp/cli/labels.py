@@ -19,6 +19,7 @@ def group() -> None:
     committed. For other tools' formats (CSV, Label Studio, doccano, Prodigy) see
     `counterpoint exchange`.
 
+    \b
     Example: counterpoint labels export
     """
 
@@ -28,6 +29,7 @@ def group() -> None:
 def export_command(app) -> None:
     """Write every label in the database to labels/passages/ (deterministic, atomic).
 
+    \b
     Example: counterpoint labels export
     """
     labels_dir = Path(app.config["LABELS_DIR"])
@@ -49,6 +51,7 @@ def import_command(app, files: tuple[Path, ...]) -> None:
     problem is listed with its line. Each passage and annotator in the files then gets exactly
     the labels the files give it; changes go into the history and into labels/passages/.
 
+    \b
     Example: counterpoint labels import ~/Downloads/alice.jsonl
     """
     try:

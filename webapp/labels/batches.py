@@ -64,11 +64,15 @@ def parse_jsonl(
             meta = metadata.setdefault(name, {})
             for f in sources.METADATA_FIELDS:
                 meta[f] = meta.get(f) or obj.get(f) or ""
+            given = []
             for raw in obj.get("labels") or []:
                 if add_topics:
                     _add_topic(raw, topics, batch.new_topics)
                 known = (*topics, *batch.new_topics)
-                batch.labels.append(_label(raw, name, position, obj["text"], annotator, updated, known))
+                given.append(_label(raw, name, position, obj["text"], annotator, updated, known))
+            for who in {label.annotator for label in given}:
+                validation.check_label_set([label.topic for label in given if label.annotator == who])
+            batch.labels += given
         except validation.LabelError as exc:
             hint = " (--add-topics creates missing ones)" if exc.field == "topic" and not add_topics else ""
             problems.append(f"line {number}: {exc}{hint}")

@@ -18,7 +18,7 @@ def label_file(labels_dir: Path, document: str) -> Path:
     return labels_dir / PASSAGES_FOLDER / f"{document}{FILE_SUFFIX}"
 
 
-def read_folder(labels_dir: Path, topics: tuple[str, ...] | None = None) -> list[LabelRecord]:
+def read_folder(labels_dir: Path, topics: tuple[str, ...]) -> list[LabelRecord]:
     """Read every label file of a corpus, reporting all problems across files at once."""
     folder = labels_dir / PASSAGES_FOLDER
     records, problems = [], []

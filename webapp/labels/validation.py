@@ -86,6 +86,15 @@ def check_distinct(topics: list[str]) -> None:
         seen.add(topic)
 
 
+def check_label_set(topics: list[str | None]) -> None:
+    """Refuse one annotator's labels on one passage that give a topic twice, or “no topic applies”
+    (an empty topic) beside a topic."""
+    if len(topics) > 1 and not all(topics):
+        raise LabelError("“No topic applies” cannot sit beside topic labels of the same passage and annotator;"
+                         " keep one or the other.", "topic")
+    check_distinct([t for t in topics if t])
+
+
 def check_note(note: str | None) -> str | None:
     """A change's or link's note folded to single spaces (None if blank); LabelError if it is over
     MAX_NOTE characters or holds a control character."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 
-from webapp.labels import links
+from webapp.labels import editor, links
 from webapp.web import access, panels
 from webapp.web.database import get_db, get_taxonomy, similarity_enabled
 from webapp.web.rendering import render, wants_fragment
@@ -50,10 +50,11 @@ def remove(passage_id: int):
     passage = _passage(db, passage_id)
     target = _target()
     removed = target is not None and links.remove(db, passage_id, target, access.current_annotator())
-    if removed:
-        links.export(db, Path(current_app.config["LABELS_DIR"]))
-    message = "Link removed." if removed else "There was no link of yours to remove."
-    return _respond(db, passage, message, "" if removed else message)
+    if not removed:
+        message = "There was no link of yours to remove."
+        return _respond(db, passage, message, message)
+    not_written = _write_links_file(db)
+    return _respond(db, passage, not_written or "Link removed.", not_written)
 
 
 def _target() -> int | None:
@@ -71,9 +72,19 @@ def _decide(passage_id: int, relation: str):
         links.record(db, passage_id, target, relation, access.current_annotator(), request.form.get("note", ""))
     except links.LinkError as exc:
         return _respond(db, passage, str(exc), str(exc), status=400)
-    links.export(db, Path(current_app.config["LABELS_DIR"]))
+    not_written = _write_links_file(db)
     message = "Suggestion dismissed." if relation == links.DISMISSED else f"Linked: {links.RELATIONS[relation].lower()}."
-    return _respond(db, passage, message, "")
+    return _respond(db, passage, not_written or message, not_written)
+
+
+def _write_links_file(db) -> str:
+    """Bring labels/links.jsonl in step; if the disk refuses, the message to show (the change is saved)."""
+    try:
+        links.export(db, Path(current_app.config["LABELS_DIR"]))
+    except editor.LabelFilesError as exc:
+        current_app.logger.error("%s", exc)
+        return str(exc)
+    return ""
 
 
 def _respond(db, passage: dict, message: str, error: str, status: int = 200):
