@@ -13,6 +13,7 @@ import platform
 import random
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -56,13 +57,25 @@ def prepare(kind: str, folder: Path) -> float | None:
 
 def sample_ids(folder: Path, n: int) -> tuple[list[str], list[int]]:
     """Random topic ids and content passage ids of a corpus database."""
-    import sqlite3
 
     conn = sqlite3.connect(folder / "instance" / "counterpoint.db")
     topics = [t for (t,) in conn.execute("SELECT id FROM topics")]
     passages = [p for (p,) in conn.execute("SELECT id FROM passages WHERE kind = 'content' ORDER BY random() LIMIT ?", [n])]
     conn.close()
     return topics, passages
+
+
+def search_paths(folder: Path, topics: list[str], n: int) -> list[str]:
+    """Search URLs for a longer word of a random content passage, narrowed to a topic and a stance."""
+    conn = sqlite3.connect(folder / "instance" / "counterpoint.db")
+    texts = [t for (t,) in conn.execute("SELECT text FROM passages WHERE kind = 'content' ORDER BY random() LIMIT ?", [n])]
+    conn.close()
+    rng = random.Random(2)
+    paths = []
+    for text in texts:
+        words = [w for w in re.findall(r"[A-Za-z]{6,}", text)] or ["the"]
+        paths.append(f"/search?q={rng.choice(words)}&topic={rng.choice(topics)}&stance={rng.choice(('favour', 'against'))}")
+    return paths
 
 
 def latencies(client: measure.Client, paths: list[str]) -> list[float]:
@@ -127,6 +140,7 @@ def bench(kind: str, quick: bool, wrk_seconds: int) -> dict:
             latencies(client, topic_paths[:20] + passage_paths[:20])  # warm both workers' caches
             result["topic_page"] = measure.summary_ms(latencies(client, topic_paths))
             result["passage_page"] = measure.summary_ms(latencies(client, passage_paths))
+            result["search_page"] = measure.summary_ms(latencies(client, search_paths(folder, topics, SAMPLES)))
             result["related_api"] = measure.summary_ms(latencies(client, [f"/api/passages/{p}/related?k=10" for p in passages]))
             result["label_save"] = measure.summary_ms(save_latencies(base, topics, passages[: SAMPLES // 2]))
             result["topic_page_after_save"] = measure.summary_ms(

