@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from webapp.similarity.engine import build_index, related
 
-DATA = Path("/work/shared/data/perspectrum")
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "perspectrum"
 DOCUMENT_SIZE = 30  # passages per synthetic document, and in the "add one document" test
 QUERIES = 300
 RECALL_DEFINITION = (
