@@ -274,3 +274,11 @@ def test_a_csv_field_too_large_to_read_is_refused_with_its_line_not_a_traceback(
     huge = '1,news.jsonl,0,climate,favour,,alice,2026-01-01T00:00:00Z,"' + "x" * 200_000 + '"\n'
     with pytest.raises(transfer.ExchangeError, match=r"line \d+: not readable as CSV"):
         formats.FORMATS["csv"].parse(header + huge, TAXONOMY, "nobody")
+
+
+def test_csv_refuses_no_topic_beside_a_topic_label_of_the_same_annotator():
+    header = "passage_id,document,position,topic,stance,holder,annotator,updated,text\n"
+    rows = ("1,news.jsonl,0,climate,favour,,alice,2026-01-01T00:00:00Z,A carbon tax works.\n"
+            "1,news.jsonl,0,,,,alice,2026-01-01T00:00:00Z,A carbon tax works.\n")
+    with pytest.raises(transfer.ExchangeError, match="line 3: “No topic applies” cannot sit beside topic labels"):
+        formats.FORMATS["csv"].parse(header + rows, TAXONOMY, "nobody")

@@ -188,3 +188,14 @@ def test_history_of_a_passage_page_lists_changes_newest_first(client, db, pid):
 def test_lock_files_live_in_an_ignored_folder():
     ignored = (Path(__file__).resolve().parent.parent / ".gitignore").read_text(encoding="utf-8")
     assert "labels/.locks/" in ignored.splitlines()
+
+
+def test_cli_import_refuses_no_topic_beside_a_topic_label(runner, app, db, pid, corpus, tmp_path, monkeypatch):
+    monkeypatch.setenv("COUNTERPOINT_CORPUS", str(corpus))
+    source = tmp_path / "mixed.jsonl"
+    source.write_text(export_line(db, pid) + "\n" + export_line(db, pid, topic=None, stance=None, holder=None) + "\n",
+                      encoding="utf-8")
+    result = runner.invoke(main, ["--corpus", str(corpus), "labels", "import", str(source)])
+    assert result.exit_code == 1
+    assert "mixed.jsonl line 2: “No topic applies” cannot sit beside topic labels" in result.output
+    assert db["labels"].count_where("annotator = 'imp'") == 0

@@ -89,9 +89,13 @@ def parse_csv(text: str, taxonomy: Taxonomy, annotator: str) -> list[Item]:
     for row in rows:
         item = items.setdefault((row.document, row.position, row.annotator), row)
         if item is not row:
-            if not item.labels or not row.labels:
-                problems.append(f"{row.where}: “no topic applies” cannot sit beside topic labels of the same "
-                                f"annotator ({item.where})")
+            # A row without labels is that annotator's “no topic applies”.
+            topics = [label.topic for label in item.labels] or [None]
+            topics += [label.topic for label in row.labels] or [None]
+            try:
+                validation.check_no_topic_alone(topics)
+            except validation.LabelError as exc:
+                problems.append(f"{row.where}: {exc} ({item.where})")
             item.labels += row.labels
     if problems:
         raise ExchangeError(problems)

@@ -79,7 +79,8 @@ def _check_against_db(db, located) -> list[str]:
         seen.setdefault(key, where)
         groups.setdefault(key[:2] + (r.annotator,), []).append((where, r.topic))
     for items in groups.values():
-        if len(items) > 1 and any(topic is None for _, topic in items):
-            where = next(w for w, topic in items if topic is None)
-            problems.append(f"{where}: “no topic applies” cannot sit beside topic labels of the same annotator")
+        try:
+            validation.check_no_topic_alone([topic for _, topic in items])
+        except validation.LabelError as exc:
+            problems.append(f"{next(w for w, topic in items if topic is None)}: {exc}")
     return problems

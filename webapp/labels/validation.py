@@ -88,12 +88,17 @@ def check_distinct(topics: list[str]) -> None:
         seen.add(topic)
 
 
-def check_label_set(topics: list[str | None]) -> None:
-    """Refuse one annotator's labels on one passage that give a topic twice, or “no topic applies”
-    (an empty topic) beside a topic."""
+def check_no_topic_alone(topics: list[str | None]) -> None:
+    """Refuse “no topic applies” (an empty topic) beside any other label of one annotator on one passage."""
     if len(topics) > 1 and not all(topics):
         raise LabelError("“No topic applies” cannot sit beside topic labels of the same passage and annotator;"
                          " keep one or the other.", "topic")
+
+
+def check_label_set(topics: list[str | None]) -> None:
+    """Refuse one annotator's labels on one passage that give a topic twice, or “no topic applies”
+    (an empty topic) beside a topic."""
+    check_no_topic_alone(topics)
     check_distinct([t for t in topics if t])
 
 
