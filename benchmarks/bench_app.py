@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python benchmarks/bench_app.py [--quick]
 Corpora: the seeds, Perspectrum (~11.8k perspectives) and synthetic 10k and 100k passages.
-Everything runs on 127.0.0.1 against `counterpoint serve` (gunicorn, 2 workers).
+Everything runs on 127.0.0.1 against `counterpoint serve` (waitress, 2 worker processes).
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def rss_mb(pid: int) -> float:
 
 
 def children(pid: int) -> list[int]:
-    """Direct child processes of `pid` (gunicorn's workers)."""
+    """Direct child processes of `pid` (the server's worker processes)."""
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(p) for p in path.read_text().split()] if path.exists() else []
 

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from werkzeug.serving import make_server
 
 from webapp import create_app
+from webapp.cli import main
 from webapp.labels import mirror
 from webapp.labels.build import build
 from webapp.store.db import connect
@@ -96,6 +97,18 @@ def memory_db():
 def runner():
     """A click runner for the `counterpoint` command."""
     return CliRunner()
+
+
+@pytest.fixture
+def loaded(runner, corpus) -> Path:
+    """The seed corpus with its database built by `counterpoint load`."""
+    assert runner.invoke(main, ["--corpus", str(corpus), "load"]).exit_code == 0
+    return corpus
+
+
+def import_documents(runner, corpus: Path, *args: str):
+    """Invoke `counterpoint --corpus CORPUS documents import ARGS...`."""
+    return runner.invoke(main, ["--corpus", str(corpus), "documents", "import", *args])
 
 
 def chromium_path() -> str | None:

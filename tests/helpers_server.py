@@ -1,7 +1,7 @@
-"""Run `counterpoint serve` (gunicorn) on a free loopback port, and talk to it over plain HTTP.
+"""Run `counterpoint serve` on a free loopback port, and talk to it over plain HTTP.
 
-Used by the load and fault tests: the server is started in a process group of its own so a
-test can stop it, or kill -9 it, without touching any other process.
+Used by the load, fault and slow-client tests: the server is started in a process group of its
+own so a test can stop it, or kill -9 it, without touching any other process.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from http.cookies import SimpleCookie
@@ -85,7 +86,7 @@ class Server:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
     def stop(self) -> None:
-        """Stop gunicorn's master and workers (SIGTERM, then SIGKILL after a grace period)."""
+        """Stop the server's main process and workers (SIGTERM, then SIGKILL after a grace period)."""
         self._signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=15)
@@ -189,3 +190,74 @@ class Browser:
         if self.connection is not None:
             self.connection.close()
             self.connection = None
+
+
+def timed_get(port: int, path: str, timeout: float) -> tuple[int | None, float, str]:
+    """GET a path on a new connection, as a newly arrived visitor would; returns status, seconds, error."""
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        connection.request("GET", path)
+        reply = connection.getresponse()
+        reply.read()
+        return reply.status, time.perf_counter() - started, ""
+    except (OSError, http.client.HTTPException) as exc:
+        return None, time.perf_counter() - started, repr(exc)
+    finally:
+        connection.close()
+
+
+class SlowClients:
+    """A slowloris attack for the block: connections that hold a server's attention without finishing.
+
+    Half send a request's headers a byte at a time, a quarter connect and send nothing, and the
+    rest declare a body and send it a byte at a time. One thread feeds them all every `interval`
+    seconds; a connection the server closes is simply dropped.
+    """
+
+    SLOW_HEADERS = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * 10_000
+    SLOW_BODY_HEADERS = (b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\n")
+
+    def __init__(self, port: int, count: int = 50, interval: float = 0.2):
+        self.port, self.count, self.interval = port, count, interval
+        self.streams: list[tuple[socket.socket, bytes]] = []  # (connection, bytes still to trickle)
+        self.idle: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._trickle, daemon=True)
+
+    def __enter__(self) -> SlowClients:
+        headers, idle = self.count // 2, self.count // 4
+        for n in range(self.count):
+            connection = socket.create_connection((HOST, self.port), timeout=5)
+            if n < headers:
+                self.streams.append((connection, self.SLOW_HEADERS))
+            elif n < headers + idle:
+                self.idle.append(connection)
+            else:
+                connection.sendall(self.SLOW_BODY_HEADERS)
+                self.streams.append((connection, b"a" * 100_000))
+        self._thread.start()
+        time.sleep(2 * self.interval)  # every stream has sent its first byte: the server is reading them
+        return self
+
+    def _trickle(self) -> None:
+        while not self._stop.wait(self.interval):
+            alive = []
+            for connection, rest in self.streams:
+                try:
+                    connection.send(rest[:1])
+                    alive.append((connection, rest[1:]))
+                except OSError:
+                    connection.close()
+            self.streams = alive
+
+    def open_streams(self) -> int:
+        """How many trickling connections the server has not closed yet."""
+        return len(self.streams)
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        for connection in [c for c, _ in self.streams] + self.idle:
+            connection.close()

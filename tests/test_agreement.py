@@ -241,3 +241,24 @@ def test_adjudication_round_trips_through_label_files(app, db, corpus: Path):
         assert agreement.disagreements(fresh, seven)[0].adjudication is not None
     finally:
         fresh.close()
+
+
+def test_an_adjudication_cannot_be_undone_as_a_label_change(db):
+    add_second_annotator(db)
+    seven = passage_id(db, PAKISTAN, 7)
+    change = agreement.adjudicate(db, seven, [editor.Choice("deportation", "neutral")], "lead")
+    # Not even under the reserved name itself: an undo there would record "adjudicator", not who.
+    for who in ("bea", "lead", ADJUDICATOR):
+        with pytest.raises(editor.EditError, match="an adjudicator updates or withdraws it"):
+            editor.undo(db, change.id, who)
+    assert editor.history(db, PAKISTAN, 7) == [change]
+
+
+@pytest.mark.parametrize("by", ["", ADJUDICATOR, "Adjudicator"])
+def test_an_adjudication_names_a_person(db, by):
+    seven = passage_id(db, PAKISTAN, 7)
+    with pytest.raises(editor.EditError, match="records the person"):
+        agreement.adjudicate(db, seven, [editor.Choice("deportation", "neutral")], by)
+    with pytest.raises(editor.EditError, match="records the person"):
+        agreement.withdraw(db, seven, by)
+    assert db["label_changes"].count == 0

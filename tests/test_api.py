@@ -154,14 +154,15 @@ def test_in_shared_mode_writes_need_a_signed_in_annotator(app, writer):
     app.config["SHARED"] = True
     response = client.put("/api/passages/3/labels", json={"labels": []}, headers=headers)
     assert response.status_code == 303 and "/login" in response.headers["Location"]
-    with client.session_transaction() as session:
-        session["annotator"] = "alice"
     from webapp.labels import accounts
     from webapp.store.db import connect
 
     db = connect(app.config["DATABASE"])
     accounts.add_annotator(db, "alice", "a long password")
+    generation = accounts.account(db, "alice")["session_generation"]
     db.close()
+    with client.session_transaction() as session:
+        session["annotator"], session["generation"] = "alice", generation
     response = client.put("/api/passages/3/labels", json={"labels": []}, headers=headers)
     assert response.status_code == 200
     assert [lb["topic"] for lb in response.get_json()["labels"] if lb["annotator"] == "alice"] == [None]

@@ -14,7 +14,7 @@ from webapp.labels import accounts
 from webapp.labels.build import build
 from webapp.store.db import connect
 from webapp.web import serving
-from webapp.web.access import SharedModeError
+from webapp.web.security import SettingsError
 
 PASSWORD = "correct horse battery"
 
@@ -81,6 +81,7 @@ def test_passwords_are_hashed(shared):
 @pytest.mark.parametrize(("name", "password", "message"), [
     ("alice", "long enough pw", "already"), ("bad name", "long enough pw", "no spaces"), ("bob", "short", "at least"),
     ("adjudicator", "long enough pw", "reserved"), ("Adjudicator", "long enough pw", "reserved"),
+    ("ADJUDICATOR", "long enough pw", "reserved"), ("ａｄｊｕｄｉｃａｔｏｒ", "long enough pw", "reserved"),
 ])
 def test_add_annotator_refuses_bad_accounts(shared, name, password, message):
     db = connect(shared.config["DATABASE"])
@@ -187,7 +188,7 @@ def test_shared_mode_refuses_to_start_without_an_explicit_secret_key(corpus, mon
     monkeypatch.delenv("COUNTERPOINT_SECRET_KEY", raising=False)
     (corpus / "instance").mkdir(exist_ok=True)
     (corpus / "instance" / "secret_key").write_text("generated locally")
-    with pytest.raises(SharedModeError, match="COUNTERPOINT_SECRET_KEY"):
+    with pytest.raises(SettingsError, match="COUNTERPOINT_SECRET_KEY"):
         create_app({**corpus_config(corpus), "SHARED": True})
     monkeypatch.setenv("COUNTERPOINT_SECRET_KEY", "from the environment")
     assert create_app({**corpus_config(corpus), "SHARED": True}).secret_key == "from the environment"

@@ -282,3 +282,19 @@ def test_csv_refuses_no_topic_beside_a_topic_label_of_the_same_annotator():
             "1,news.jsonl,0,,,,alice,2026-01-01T00:00:00Z,A carbon tax works.\n")
     with pytest.raises(transfer.ExchangeError, match="line 3: “No topic applies” cannot sit beside topic labels"):
         formats.FORMATS["csv"].parse(header + rows, TAXONOMY, "nobody")
+
+
+@pytest.mark.parametrize("name", formats.FORMATS)
+def test_no_format_imports_labels_as_the_adjudicator(small_db, name):
+    exported = formats.FORMATS[name].export(transfer.label_rows(small_db), TAXONOMY).replace("bob", "adjudicator")
+    with pytest.raises(transfer.ExchangeError) as caught:
+        formats.FORMATS[name].parse(exported, TAXONOMY, "nobody")
+    [problem] = caught.value.problems
+    assert "The annotator “adjudicator” is reserved for labels adjudicated on the Disagreements page" in problem
+
+
+def test_the_adjudicator_is_refused_as_the_annotator_of_a_file_that_names_none(small_db):
+    line = json.dumps({"text": TEXTS[0], "document": "news.jsonl", "position": 0, "label": ["climate:favour"]})
+    with pytest.raises(transfer.ExchangeError, match="^line 1: The annotator “adjudicator” is reserved"):
+        formats.FORMATS["doccano"].parse(line + "\n", TAXONOMY, "adjudicator")
+    assert formats.FORMATS["doccano"].parse(line + "\n", TAXONOMY, "erin")[0].annotator == "erin"

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import import_documents
 
 from webapp.cli import main
 from webapp.corpus import taxonomy
@@ -14,18 +15,6 @@ ARTICLE = (
     "European officials met Taliban representatives in Kabul last week. The talks were technical.\n\n"
     "Rights groups condemned the visit. They said no Afghan could be sent back safely.\n"
 )
-
-
-@pytest.fixture
-def loaded(runner, corpus) -> Path:
-    """The seed corpus with its database built."""
-    assert runner.invoke(main, ["--corpus", str(corpus), "load"]).exit_code == 0
-    return corpus
-
-
-def run(runner, corpus: Path, *args: str):
-    """Invoke `counterpoint --corpus CORPUS documents import ARGS...`."""
-    return runner.invoke(main, ["--corpus", str(corpus), "documents", "import", *args])
 
 
 def state(corpus: Path) -> dict:
@@ -53,7 +42,7 @@ def write(folder: Path, name: str, content: str | bytes) -> Path:
 
 def test_a_text_file_is_saved_to_seeds_with_its_metadata_and_imported(runner, loaded, tmp_path):
     path = write(tmp_path, "Talks In Kabul.txt", ARTICLE)
-    result = run(runner, loaded, str(path), "--outlet", "The Paper", "--date", "2024-03-09")
+    result = import_documents(runner, loaded, str(path), "--outlet", "The Paper", "--date", "2024-03-09")
     assert result.exit_code == 0, result.output
     assert "seeds/talks-in-kabul.txt: 4 passages" in result.output
     assert (loaded / "seeds" / "talks-in-kabul.txt").read_text(encoding="utf-8") == ARTICLE
@@ -75,7 +64,7 @@ def test_html_with_a_sidecar_file_and_a_chosen_name(runner, loaded, tmp_path):
     )
     path = write(tmp_path, "page.html", f"<html><head><title>Page</title></head><body><article>{body}</article></body></html>")
     write(tmp_path, "page.html.toml", 'title = "From the sidecar"\nauthor = "Jane Doe"\n')
-    result = run(runner, loaded, str(path), "--name", "kabul-talks.txt", "--kind", "news report")
+    result = import_documents(runner, loaded, str(path), "--name", "kabul-talks.txt", "--kind", "news report")
     assert result.exit_code == 0, result.output
     db = connect(loaded / "instance" / "counterpoint.db")
     document = db["documents"].get("kabul-talks.txt")
@@ -86,19 +75,19 @@ def test_html_with_a_sidecar_file_and_a_chosen_name(runner, loaded, tmp_path):
 
 def test_importing_the_same_file_again_changes_nothing(runner, loaded, tmp_path):
     path = write(tmp_path, "talks.md", ARTICLE)
-    assert run(runner, loaded, str(path), "--title", "Talks").exit_code == 0
+    assert import_documents(runner, loaded, str(path), "--title", "Talks").exit_code == 0
     before = state(loaded)
-    again = run(runner, loaded, str(path), "--title", "Talks")
+    again = import_documents(runner, loaded, str(path), "--title", "Talks")
     assert again.exit_code == 0 and "seeds/talks.md: unchanged" in again.output
     assert state(loaded) == before
 
 
 def test_a_different_document_under_a_taken_name_is_refused(runner, loaded, tmp_path):
-    assert run(runner, loaded, str(write(tmp_path, "talks.txt", ARTICLE))).exit_code == 0
+    assert import_documents(runner, loaded, str(write(tmp_path, "talks.txt", ARTICLE))).exit_code == 0
     before = state(loaded)
     other = tmp_path / "other"
     other.mkdir()
-    result = run(runner, loaded, str(write(other, "talks.txt", "A different text. Entirely.")))
+    result = import_documents(runner, loaded, str(write(other, "talks.txt", "A different text. Entirely.")))
     assert result.exit_code == 1
     assert "A different document named talks.txt is already in the corpus" in result.output
     assert state(loaded) == before
@@ -108,7 +97,7 @@ def test_two_files_that_would_share_a_name_are_refused_before_either_is_saved(ru
     other = tmp_path / "other"
     other.mkdir()
     before = state(loaded)
-    result = run(runner, loaded, str(write(tmp_path, "talks.txt", ARTICLE)), str(write(other, "Talks.txt", "Other text.")))
+    result = import_documents(runner, loaded, str(write(tmp_path, "talks.txt", ARTICLE)), str(write(other, "Talks.txt", "Other text.")))
     assert result.exit_code == 1
     assert "Two files would both be saved as talks.txt; import them one at a time with --name." in result.output
     assert state(loaded) == before
@@ -128,7 +117,7 @@ def test_bad_files_are_refused_with_a_clear_message_and_nothing_changes(runner, 
     monkeypatch.setenv("COUNTERPOINT_MAX_CONTENT_LENGTH", "1000")
     good = write(tmp_path, "good.txt", ARTICLE)
     before = state(loaded)
-    result = run(runner, loaded, str(good), str(write(tmp_path, name, content)), *(["--date", "soon"] if name == "dated.txt" else []))
+    result = import_documents(runner, loaded, str(good), str(write(tmp_path, name, content)), *(["--date", "soon"] if name == "dated.txt" else []))
     assert result.exit_code == 1
     assert "nothing was imported" in result.output and message in result.output
     assert state(loaded) == before
@@ -149,7 +138,7 @@ BATCH = jsonl(
 
 def test_jsonl_passages_are_kept_as_given_with_labels_stored_and_exported(runner, loaded, tmp_path, monkeypatch):
     monkeypatch.setenv("COUNTERPOINT_ANNOTATOR", "importer")
-    result = run(runner, loaded, "--jsonl", str(write(tmp_path, "batch.jsonl", BATCH)))
+    result = import_documents(runner, loaded, "--jsonl", str(write(tmp_path, "batch.jsonl", BATCH)))
     assert result.exit_code == 0, result.output
     assert "2 documents (2 new or changed), 3 passages, 2 labels stored, in seeds/batch.jsonl" in result.output
     db = connect(loaded / "instance" / "counterpoint.db")
@@ -168,7 +157,7 @@ def test_jsonl_passages_are_kept_as_given_with_labels_stored_and_exported(runner
 
 
 def test_a_rebuild_reproduces_jsonl_documents_and_labels_exactly(runner, loaded, tmp_path):
-    assert run(runner, loaded, "--jsonl", str(write(tmp_path, "batch.jsonl", BATCH))).exit_code == 0
+    assert import_documents(runner, loaded, "--jsonl", str(write(tmp_path, "batch.jsonl", BATCH))).exit_code == 0
     before = state(loaded)
     (loaded / "instance" / "counterpoint.db").unlink()
     assert runner.invoke(main, ["--corpus", str(loaded), "load"]).exit_code == 0
@@ -182,9 +171,9 @@ def test_a_rebuild_reproduces_jsonl_documents_and_labels_exactly(runner, loaded,
 
 def test_importing_the_same_jsonl_again_changes_nothing(runner, loaded, tmp_path):
     path = write(tmp_path, "batch.jsonl", BATCH)
-    assert run(runner, loaded, "--jsonl", str(path)).exit_code == 0
+    assert import_documents(runner, loaded, "--jsonl", str(path)).exit_code == 0
     before = state(loaded)
-    again = run(runner, loaded, "--jsonl", str(path))
+    again = import_documents(runner, loaded, "--jsonl", str(path))
     assert again.exit_code == 0 and "(0 new or changed)" in again.output and "0 labels stored" in again.output
     assert state(loaded) == before
 
@@ -203,13 +192,13 @@ def test_importing_the_same_jsonl_again_changes_nothing(runner, loaded, tmp_path
 def test_a_bad_jsonl_line_is_reported_by_number_and_nothing_changes(runner, loaded, tmp_path, line, message):
     content = jsonl({"document": "fine", "text": "Fine."}) + line + "\n"
     before = state(loaded)
-    result = run(runner, loaded, "--jsonl", str(write(tmp_path, "batch.jsonl", content)))
+    result = import_documents(runner, loaded, "--jsonl", str(write(tmp_path, "batch.jsonl", content)))
     assert result.exit_code == 1 and "nothing was imported" in result.output and message in result.output
     assert state(loaded) == before
 
 
 def test_jsonl_bytes_that_are_not_utf8_are_refused(runner, loaded, tmp_path):
-    result = run(runner, loaded, "--jsonl", str(write(tmp_path, "batch.jsonl", '{"text": "café"}'.encode("latin-1"))))
+    result = import_documents(runner, loaded, "--jsonl", str(write(tmp_path, "batch.jsonl", '{"text": "café"}'.encode("latin-1"))))
     assert result.exit_code == 1 and "batch.jsonl is not valid UTF-8 text" in result.output
 
 
@@ -219,9 +208,9 @@ def test_add_topics_appends_missing_topics_to_the_taxonomy(runner, loaded, tmp_p
             {"topic": "water", "stance": "favour", "topic_name": "Water policy", "topic_target": "Building dams is right."}]},
     )
     path = write(tmp_path, "water.jsonl", content)
-    refused = run(runner, loaded, "--jsonl", str(path))
+    refused = import_documents(runner, loaded, "--jsonl", str(path))
     assert refused.exit_code == 1 and "--add-topics creates missing ones" in refused.output
-    result = run(runner, loaded, "--jsonl", "--add-topics", str(path))
+    result = import_documents(runner, loaded, "--jsonl", "--add-topics", str(path))
     assert result.exit_code == 0, result.output
     assert "Added topics to labels/taxonomy.toml: water" in result.output
     water = taxonomy.load(loaded / "labels" / "taxonomy.toml").get("water")
@@ -234,14 +223,24 @@ def test_add_topics_appends_missing_topics_to_the_taxonomy(runner, loaded, tmp_p
 
 
 def test_jsonl_documents_already_in_the_corpus_are_refused(runner, loaded, tmp_path):
-    assert run(runner, loaded, "--jsonl", str(write(tmp_path, "batch.jsonl", BATCH))).exit_code == 0
+    assert import_documents(runner, loaded, "--jsonl", str(write(tmp_path, "batch.jsonl", BATCH))).exit_code == 0
     before = state(loaded)
     other = write(tmp_path, "more.jsonl", jsonl({"document": "doc-2", "text": "Changed."}, {"document": "doc-3", "text": "New."}))
-    result = run(runner, loaded, "--jsonl", str(other))
+    result = import_documents(runner, loaded, "--jsonl", str(other))
     assert result.exit_code == 1 and "Already in the corpus: doc-2" in result.output
     assert state(loaded) == before
 
 
 def test_name_needs_a_single_text_file(runner, loaded, tmp_path):
-    result = run(runner, loaded, "--jsonl", "--name", "x.txt", str(write(tmp_path, "b.jsonl", BATCH)))
+    result = import_documents(runner, loaded, "--jsonl", "--name", "x.txt", str(write(tmp_path, "b.jsonl", BATCH)))
     assert result.exit_code == 2 and "--name works with one text file only" in result.output
+
+
+def test_jsonl_labels_are_not_imported_as_the_adjudicator(runner, loaded, tmp_path):
+    content = jsonl({"document": "d", "text": "Dams help farmers.", "labels": [{"topic": "security", "stance": "favour"}]})
+    path = write(tmp_path, "batch.jsonl", content)
+    before = state(loaded)
+    result = import_documents(runner, loaded, "--jsonl", "--annotator", "adjudicator", str(path))
+    assert result.exit_code == 1 and "batch.jsonl line 1: The annotator “adjudicator” is reserved" in result.output
+    assert state(loaded) == before
+    assert import_documents(runner, loaded, "--jsonl", "--annotator", "erin", str(path)).exit_code == 0

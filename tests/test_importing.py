@@ -1,6 +1,7 @@
 """Bringing documents in without Flask: decoding, HTML, names, JSONL, the preview, rebuilds."""
 
 import json
+import textwrap
 
 import pytest
 
@@ -50,8 +51,8 @@ def test_bad_sources_say_what_is_wrong(filename, data, message):
 def test_an_html_page_is_decoded_with_its_declared_charset():
     page = '<html><head><meta charset="iso-8859-1"></head><body><p>Café.</p></body></html>'
     assert textfiles.decode(page.encode("latin-1"), "page.html").count("Café") == 1
-    with pytest.raises(BadInput, match="not valid ISO-8859-1|unknown encoding"):
-        textfiles.decode(b'<meta charset="klingon"><p>x</p>', "page.html")
+    with pytest.raises(BadInput, match="not valid WINDOWS-1252 text: byte 0x81"):
+        textfiles.decode(b'<meta charset="windows-1252"><p>\x81</p>', "page.html")
 
 
 @pytest.mark.parametrize(
@@ -229,3 +230,26 @@ def test_bad_kind_overrides_in_a_sidecar_are_reported(corpus, memory_db, sidecar
 def test_splitting_applies_overrides_by_position_and_ignores_stale_ones():
     passages = splitting.split(TEXT, {0: "content", 3: "ad", 99: "ad"})
     assert [p.kind for p in passages] == ["content", "byline", "content", "ad"]
+
+
+def test_a_passage_over_the_limit_is_named_by_its_number_and_the_line_it_starts_on():
+    wrapped = textwrap.fill(" ".join(["word"] * 4001), 80)  # hard-wrapped: one paragraph of 20,004 characters
+    text = f"\r\n\r\nTitle\r\n\r\nFirst paragraph.\r\n\r\n{wrapped}\r\n\r\nLast.\r\n"
+    with pytest.raises(BadInput, match=r"^notes.txt line 7: Passage 3 \(“word word .*…”\) is 20,004 characters; a pa"):
+        textfiles.read_source("notes.txt", text.encode("utf-8"))
+    with pytest.raises(BadInput, match=r"^Passage 3 \(“word word"):
+        textfiles.check_text(text)
+    assert textfiles.check_text(text.replace(wrapped, textwrap.fill(" ".join(["word"] * 4000), 80)))
+
+
+def test_an_html_page_with_a_passage_over_the_limit_names_the_passage():
+    page = f"<html><body><article><p>{'Word ' * 4001}</p></article></body></html>"
+    with pytest.raises(BadInput, match=r"^Passage 1 \(“Word Word .*is 20,004 characters"):
+        textfiles.read_source("page.html", page.encode("utf-8"))
+
+
+def test_a_jsonl_passage_over_the_limit_is_refused_by_line_and_one_at_it_is_kept():
+    lines = [line(document="d", text="x" * 20_000), line(document="d", text="y" * 20_001)]
+    with pytest.raises(BadInput, match=r"^line 2: The passage is 20,001 characters; a passage can be at most 20,000"):
+        batches.parse_jsonl(lines, ("recognition",), "ann", "now")
+    assert batches.parse_jsonl(lines[:1], ("recognition",), "ann", "now").documents[0].passages[0].text == "x" * 20_000

@@ -1,4 +1,4 @@
-"""A team at work: 8 annotators saving over HTTP at once while others read, against gunicorn.
+"""A team at work: 8 annotators saving over HTTP at once while others read, against `counterpoint serve`.
 
 Short by default (8 s, for `make test`); COUNTERPOINT_LOAD_SECONDS=60 runs the long version.
 Everything stays on 127.0.0.1 and every loop is bounded in count as well as in time.

@@ -134,3 +134,20 @@ def test_rows_written_at_an_earlier_version_survive_the_upgrade(tmp_path, fresh,
         assert db.execute("SELECT changes, written FROM links_file").fetchone() == (0, 0)
     finally:
         db.close()
+
+
+def test_accounts_made_before_roles_and_session_generations_upgrade_as_plain_annotators(tmp_path):
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m100_annotator_roles_and_sessions")
+    old["annotators"].insert({"name": "alice", "password_hash": "scrypt:x", "created": "2026-01-01T00:00:00Z"})
+    old.close()
+
+    db = connect(path)
+    try:
+        # Adjudicating is granted, never inherited; sessions signed in before count as generation 0.
+        assert list(db["annotators"].rows) == [{"name": "alice", "password_hash": "scrypt:x",
+                                                 "created": "2026-01-01T00:00:00Z", "adjudicator": 0,
+                                                 "session_generation": 0}]
+    finally:
+        db.close()

@@ -209,6 +209,9 @@ def _differing(labels: dict[str, dict[str, dict]]) -> set[str]:
 def adjudicate(db, passage_id: int, choices: list[editor.Choice], by: str, note: str | None = None):
     """Record a passage's adjudicated labels as the adjudicator's, in the history like any change.
 
+    The labels are stored under the reserved ADJUDICATOR name, which is what makes them count;
+    the change's note names `by`, the person who decided. Who may adjudicate is the caller's check.
+
     Returns the recorded change, or None when the adjudication is already exactly this.
     """
     return editor.save(db, passage_id, ADJUDICATOR, choices, _why("Adjudicated", by, note))
@@ -229,6 +232,9 @@ def withdraw(db, passage_id: int, by: str, note: str | None = None):
 
 
 def _why(what: str, by: str, note: str | None) -> str:
+    if not by or validation.is_adjudicator(by):
+        # The stored annotator is always the reserved name; only the note says who decided.
+        raise editor.EditError(f"An adjudication records the person who made it; “{by}” does not name one.")
     prefix = f"{what} by {by}"
     note = validation.check_note(note)
     room = validation.MAX_NOTE - len(prefix) - 2

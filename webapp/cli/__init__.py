@@ -19,7 +19,7 @@ from webapp.labels import reconcile
 from webapp.labels.build import load_corpus
 from webapp.labels.records import LabelFileError
 from webapp.web import serving
-from webapp.web.access import SharedModeError
+from webapp.web.security import SettingsError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,7 +38,10 @@ def main(ctx: click.Context, corpus: Path | None) -> None:
     \b
     Example: counterpoint --corpus ~/my-corpus run
     """
-    ctx.obj = create_app(corpus=corpus)
+    try:
+        ctx.obj = create_app(corpus=corpus)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 main.add_command(annotators.group)
@@ -80,7 +83,7 @@ def run_command(app, host: str, port: int, debug: bool) -> None:
 @click.option("--shared", is_flag=True, help="Several annotators: each signs in to write (needs a secret key).")
 @click.pass_obj
 def serve_command(app, host: str, port: int, workers: int | None, shared: bool) -> None:
-    """Serve the corpus with gunicorn, for a team or a long-running install.
+    """Serve the corpus with waitress in several processes, for a team or a long-running install.
 
     The database is loaded from seeds/ and labels/ first when it is empty; otherwise it is
     served as it is (run `counterpoint load` after editing files by hand). Without --shared,
@@ -94,7 +97,7 @@ def serve_command(app, host: str, port: int, workers: int | None, shared: bool) 
     if shared and not app.config["SHARED"]:
         try:
             app = create_app({"SHARED": True}, corpus=Path(app.config["CORPUS"]))
-        except SharedModeError as exc:
+        except SettingsError as exc:
             raise click.ClickException(str(exc)) from None
     with database(app) as db:
         empty = db["documents"].count == 0
@@ -107,7 +110,10 @@ def serve_command(app, host: str, port: int, workers: int | None, shared: bool) 
     workers = workers or int(app.config["WORKERS"])
     mode = "shared: annotators sign in" if app.config["SHARED"] else f"local: labelling as {app.config['ANNOTATOR']}"
     click.echo(f"Serving {app.config['DATABASE']} on http://{host}:{port}/ with {workers} workers ({mode}).")
-    serving.serve(app, host, port, workers, on_ready=None if empty else lambda: _report_differing(app))
+    try:
+        serving.serve(app, host, port, workers, on_ready=None if empty else lambda: _report_differing(app))
+    except serving.CannotListen as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _build(app) -> None:

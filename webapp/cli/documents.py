@@ -30,7 +30,8 @@ def group() -> None:
 @click.option("--jsonl", is_flag=True, help="FILES hold pre-split passages, one JSON object per line.")
 @click.option("--add-topics", is_flag=True, help="With --jsonl: add topics the taxonomy lacks to labels/taxonomy.toml.")
 @click.option("--annotator", help="Who made labels that name no annotator (default: the ANNOTATOR setting).")
-@click.option("--name", help="Document name to save one text file under (default: from its file name).")
+@click.option("--name", help="Document name to save one text file under, ending in .txt or .md; a bare name gets"
+              " .txt (default: from its file name).")
 @click.option("--title", help="Title of the document(s).")
 @click.option("--author", help="Author of the document(s).")
 @click.option("--outlet", help="Outlet: newspaper, site or publisher.")

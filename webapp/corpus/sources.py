@@ -27,6 +27,7 @@ from pathlib import Path
 import tomli_w
 
 from webapp.corpus import splitting
+from webapp.store import jsonlines
 
 METADATA_FIELDS = ("title", "author", "outlet", "date", "date_note", "kind", "language", "url", "notes")
 TEXT_SUFFIXES = (".txt", ".md")
@@ -35,6 +36,8 @@ PRESPLIT_SUFFIX = ".jsonl"
 SOURCES_FILE = "sources.toml"
 # Document names become file names (seeds/, labels/passages/), so they are kept to a plain set.
 DOCUMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
+# Windows cannot create files with these device names, whatever the suffix or case (con.txt, Lpt1.md).
+WINDOWS_RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?", re.IGNORECASE)
 
 
 class CorpusError(ValueError):
@@ -73,6 +76,11 @@ def check_name(name: str) -> str:
         raise CorpusError(
             f"document name {name!r} must start with a letter or digit and use only letters, digits,"
             " '.', '_' and '-' (at most 120 characters)"
+        )
+    if WINDOWS_RESERVED.fullmatch(name):
+        raise CorpusError(
+            f"document name {name!r} is reserved on Windows, which keeps CON, PRN, AUX, NUL, COM0-COM9 and"
+            " LPT0-LPT9 for devices whatever the suffix or case; choose another name"
         )
     return name
 
@@ -197,11 +205,12 @@ def read_presplit(path: Path) -> list[SplitDocument]:
         if not line.strip():
             continue
         try:
+            jsonlines.check_line(line)
             obj = json.loads(line)
             if not isinstance(obj, dict) or not isinstance(obj.get("text"), str) or not obj["text"].strip():
                 raise CorpusError('needs a non-empty "text"')
             name = check_name(str(obj.get("document", "")))
-        except (json.JSONDecodeError, CorpusError) as exc:
+        except (json.JSONDecodeError, jsonlines.JsonTextError, CorpusError) as exc:
             raise CorpusError(f"{path.name} line {number}: {exc}") from None
         texts.setdefault(name, []).append(obj["text"])
         for f in METADATA_FIELDS:

@@ -56,9 +56,22 @@ _DISCLAIMER = re.compile(
 _PROMO = re.compile(r"\b(whatsapp|telegram) channel$|^(follow us|subscribe|sign up)\b", re.I)
 _NAV_PREFIX = re.compile(r"^(?i:home|news)\b(\s+[A-Z][\w&'-]*){2,}")
 _SENTENCE_END = re.compile(r"[.!?…:;\"”’)]\s*$")
+# The longest paragraph of the seed articles is 1,061 characters, the longest Perspectrum claim or
+# perspective 281. A "passage" twenty times the longest real one is text whose paragraph breaks
+# were lost (or no prose at all), and every search, suggestion and similarity pass reads it whole.
+MAX_PASSAGE = 20_000
+_LIMIT = f"a passage can be at most {MAX_PASSAGE:,} characters"
 # A hard-wrapped paragraph has lines of similar width; a line shorter than this is never a
 # wrapped line, which keeps captions printed twice from being glued together.
 _MIN_WRAPPED_LINE = 40
+
+
+class PassageError(ValueError):
+    """A passage over MAX_PASSAGE characters; `line` is where it starts in its text, when known."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
 
 
 @dataclass(frozen=True)
@@ -93,18 +106,46 @@ def normalise(text: str) -> str:
 
 def paragraphs(text: str) -> list[str]:
     """Split text into paragraphs: one per line, unless lines are hard-wrapped prose."""
-    result: list[str] = []
-    blocks = re.split(r"\n\s*\n", normalise(text).strip())
+    return [para for _, para in numbered_paragraphs(text)]
+
+
+def numbered_paragraphs(text: str) -> list[tuple[int, str]]:
+    """The paragraphs of `paragraphs`, each with the line of the text it starts on (from 1)."""
+    result: list[tuple[int, str]] = []
+    text = normalise(text)
+    body = text.strip()
+    # The separators are kept (odd items) so that line numbers can be counted past them.
+    parts = re.split(r"(\n\s*\n)", body)
+    number = text[: len(text) - len(text.lstrip())].count("\n") + 1
     # Only a text that separates paragraphs with blank lines can have wrapped lines inside them.
-    may_wrap = len(blocks) > 1
-    for block in blocks:
-        lines = [" ".join(line.split()) for line in block.split("\n")]
-        lines = [line for line in lines if line]
-        if may_wrap and _is_hard_wrapped(lines):
-            result.append(" ".join(lines))
+    may_wrap = len(parts) > 1
+    for block, separator in zip(parts[::2], [*parts[1::2], ""]):
+        lines = [(number + i, " ".join(line.split())) for i, line in enumerate(block.split("\n"))]
+        lines = [(n, line) for n, line in lines if line]
+        if may_wrap and _is_hard_wrapped([line for _, line in lines]):
+            result.append((lines[0][0], " ".join(line for _, line in lines)))
         else:
             result.extend(lines)
+        number += block.count("\n") + separator.count("\n")
     return result
+
+
+def check_passage(text: str) -> str:
+    """Return a passage's text if it is at most MAX_PASSAGE characters long, else raise PassageError."""
+    if len(text) > MAX_PASSAGE:
+        raise PassageError(f"The passage is {len(text):,} characters; {_LIMIT}: a passage is one paragraph, so "
+                           "split it where its paragraphs end.")
+    return text
+
+
+def check_paragraphs(text: str) -> None:
+    """Refuse a text that would split into a passage over MAX_PASSAGE characters, naming that passage."""
+    if len(text) <= MAX_PASSAGE:
+        return
+    for number, (line, para) in enumerate(numbered_paragraphs(text), start=1):
+        if len(para) > MAX_PASSAGE:
+            raise PassageError(f"Passage {number} (“{para[:40]}…”) is {len(para):,} characters; {_LIMIT}: put a "
+                               "blank line between its paragraphs.", line)
 
 
 def _is_hard_wrapped(lines: list[str]) -> bool:

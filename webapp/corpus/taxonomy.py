@@ -84,6 +84,8 @@ def _topic(raw: object, number: int, source: str) -> Topic:
         )
     where = f"{source}: topic {topic_id!r}"
     for name in ("name", "target"):
+        if raw.get(name) is not None and not isinstance(raw[name], str):
+            raise TaxonomyError(f"{where}: {name!r} must be text, not {raw[name]!r:.60}")
         if not isinstance(raw.get(name), str) or not raw[name].strip():
             raise TaxonomyError(f"{where}: missing {name!r}")
     key = raw.get("key", "")

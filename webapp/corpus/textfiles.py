@@ -11,11 +11,13 @@ database can always be rebuilt from the corpus folder (see `corpus` for the file
 
 from __future__ import annotations
 
+import codecs
+import json
 import os
 import re
 import tomllib
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -27,6 +29,17 @@ UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm")
 HTML_SUFFIXES = (".html", ".htm")
 EDITABLE_FIELDS = ("title", "author", "outlet", "date", "kind", "url")
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+# The encodings of the WHATWG Encoding Standard, which browsers read pages in, by Python's names.
+# Python knows other codecs too ("undefined", unicode_escape, utf-7...) that fail on any page or
+# make text no file can hold; a page declaring one of those, or a name nobody knows, is read as
+# UTF-8, as a browser falls back to its default on a charset it does not know. (A page that
+# declares UTF-16 in ASCII bytes is not UTF-16, so that too is read as UTF-8.)
+_WEB_ENCODINGS = frozenset(codecs.lookup(name).name for name in (
+    "utf-8", "ascii", "ibm866", "iso-8859-1", "iso-8859-2", "iso-8859-3", "iso-8859-4", "iso-8859-5", "iso-8859-6",
+    "iso-8859-7", "iso-8859-8", "iso-8859-10", "iso-8859-13", "iso-8859-14", "iso-8859-15", "iso-8859-16", "koi8-r",
+    "koi8-u", "mac-roman", "mac-cyrillic", "cp874", "cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1255",
+    "cp1256", "cp1257", "cp1258", "gbk", "gb18030", "big5", "euc-jp", "iso-2022-jp", "shift-jis", "euc-kr",
+))
 
 
 class BadInput(ValueError):
@@ -38,20 +51,33 @@ class BadInput(ValueError):
 
 
 def decode(data: bytes, filename: str = "The text") -> str:
-    """Decode uploaded bytes as UTF-8 (or an HTML page's declared charset), naming what was tried."""
-    encoding = "utf-8"
+    """Decode uploaded bytes as UTF-8, or as the charset an HTML page declares if it is one browsers
+    read (else as UTF-8 too), naming what was tried when the bytes do not fit."""
+    codec, shown, unknown = "utf-8-sig", "UTF-8", ""
     if filename.lower().endswith(HTML_SUFFIXES) and (found := _CHARSET.search(data[:4096])):
-        encoding = found.group(1).decode("ascii").lower()
+        declared = found.group(1).decode("ascii").lower()
+        known = _web_encoding(declared)
+        if known is None:
+            unknown = f" (its declared charset {declared!r} is none that browsers read, so it was read as UTF-8)"
+        elif known != "utf-8":
+            codec, shown = known, declared.upper()
     try:
-        return data.decode("utf-8-sig" if encoding in ("utf-8", "utf8") else encoding)
-    except LookupError:
-        raise BadInput(f"{filename} declares the unknown encoding {encoding!r}.") from None
+        return data.decode(codec)
     except UnicodeDecodeError as exc:
         raise BadInput(
-            f"{filename} is not valid {encoding.upper()} text: byte 0x{data[exc.start]:02x} at"
-            f" position {exc.start} cannot be decoded as {encoding.upper()}. Save the file as UTF-8"
+            f"{filename} is not valid {shown} text{unknown}: byte 0x{data[exc.start]:02x} at"
+            f" position {exc.start} cannot be decoded as {shown}. Save the file as UTF-8"
             " and try again."
         ) from None
+
+
+def _web_encoding(label: str) -> str | None:
+    """Python's name for a charset label if it is one of `_WEB_ENCODINGS`, else None."""
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    return name if name in _WEB_ENCODINGS else None
 
 
 def html_to_text(html: str) -> str:
@@ -87,14 +113,21 @@ def read_source(filename: str, data: bytes) -> tuple[str, dict[str, str]]:
         raise BadInput(f"{safe_basename(filename)}: only {', '.join(UPLOAD_SUFFIXES)} files can be added.")
     text = decode(data, safe_basename(filename))
     if suffix in HTML_SUFFIXES:
+        # The lines of the article text are not the page's lines, so a long passage is named by number only.
         return check_text(html_to_text(text)), html_metadata(text)
-    return check_text(text), {}
+    return check_text(text, safe_basename(filename)), {}
 
 
-def check_text(text: str) -> str:
-    """Return `text` if it has something to split, else raise BadInput."""
+def check_text(text: str, source: str | None = None) -> str:
+    """Return `text` if it has something to split and no passage over `splitting.MAX_PASSAGE`
+    characters, else raise BadInput; with `source`, the file the text is, a long passage's
+    refusal names the file and line."""
     if not text.strip():
         raise BadInput("The text is empty: paste the document's text or choose a file that has some.")
+    try:
+        splitting.check_paragraphs(text)
+    except splitting.PassageError as exc:
+        raise BadInput(f"{source} line {exc.line}: {exc}" if source else str(exc)) from None
     return text
 
 
@@ -133,6 +166,63 @@ def document_name(source: str, suffix: str = ".txt") -> str:
     return f"{slug or 'document'}{suffix}"
 
 
+def text_document_name(name: str) -> str:
+    """The name a text document given a name by hand is saved under: .txt is added to a bare name.
+
+    Only the suffixes the corpus loader reads as text documents are accepted, so that the saved
+    file is loaded again on every rebuild; `check_new_name` checks the rest.
+    """
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        name = f"{name}.txt"
+    elif f".{suffix.lower()}" in sources.TEXT_SUFFIXES:
+        name = f"{stem}.{suffix.lower()}"
+    elif sources.DOCUMENT_NAME.match(name):  # a plain name with another suffix; check_new_name explains the rest
+        jsonl = " (.jsonl files hold pre-split passages: import those with --jsonl)" if (
+            f".{suffix.lower()}" == sources.PRESPLIT_SUFFIX) else ""
+        raise BadInput(
+            f"The name {name} ends in .{suffix}, but a text document's name ends in"
+            f" {' or '.join(sources.TEXT_SUFFIXES)}, or has no suffix and gets .txt{jsonl}."
+        )
+    return check_new_name(name)
+
+
+def check_new_name(name: str) -> str:
+    """Return `name` if a new document may take it (a plain file name Windows does not reserve), else raise BadInput."""
+    try:
+        return sources.check_name(name)
+    except sources.CorpusError as exc:
+        raise BadInput(f"The {exc}.") from None
+
+
+def case_twins(db, seeds_dir: Path, names: list[str]) -> dict[str, str]:
+    """Each of `names` that differs only in case from another document, mapped to that other name.
+
+    The others are the corpus's documents (in the database or seeds/) and the rest of `names`:
+    Windows and macOS take such names for one file, so seeds/ and labels/ would mix them up.
+    """
+    wanted = json.dumps(sorted({n.lower() for n in names}))
+    known = [row[0] for row in db.execute(
+        "SELECT id FROM documents WHERE lower(id) IN (SELECT value FROM json_each(?))", [wanted])]
+    # Names only, no stat per file: an import of many files calls this once per file.
+    known += [n for n in os.listdir(seeds_dir) if n.endswith(sources.TEXT_SUFFIXES)] if seeds_dir.is_dir() else []
+    spellings = defaultdict(set)
+    for name in [*known, *names]:
+        spellings[name.lower()].add(name)
+    return {n: min(spellings[n.lower()] - {n}) for n in names if spellings[n.lower()] - {n}}
+
+
+def refuse_case_twins(db, seeds_dir: Path, names: list[str]) -> None:
+    """Raise BadInput if any of `names` differs only in case from another document (`case_twins`)."""
+    twins = case_twins(db, seeds_dir, names)
+    if twins:
+        name, twin = sorted(twins.items())[0]
+        raise BadInput(
+            f"The document name {name} differs only in case from {twin}; Windows and macOS would take"
+            " them for one file. Rename one of them."
+        )
+
+
 def read_sidecar(path: Path) -> dict[str, str]:
     """Metadata from a `<file>.toml` beside an input file, if there is one."""
     if not path.is_file():
@@ -165,7 +255,7 @@ def read_text_file(path: Path, options: dict[str, str], size_limit: int | None, 
     except BadInput as exc:
         raise BadInput(f"{path.name}: {exc}") from None
     suffix = ".md" if path.suffix.lower() == ".md" else ".txt"
-    return TextFile(name or document_name(path.name, suffix), text, metadata)
+    return TextFile(text_document_name(name) if name else document_name(path.name, suffix), text, metadata)
 
 
 @dataclass(frozen=True)
@@ -178,19 +268,27 @@ class Saved:
 
 
 def choose_name(db, seeds_dir: Path, name: str, text: str, sidecar: str, uniquify: bool) -> tuple[str, bool]:
-    """Pick the name to save under: (name, already saved with this very content)."""
+    """Pick the name to save under: (name, already saved with this very content).
+
+    A name taken by another document, or by one whose name differs only in case, is refused, or
+    with `uniquify` replaced by `name-2`, `name-3`...
+    """
+    check_new_name(name)
     stem, suffix = os.path.splitext(name)
     for n in range(1, 1000):
         candidate = name if n == 1 else f"{stem}-{n}{suffix}"
-        if not _taken(db, seeds_dir, candidate):
+        if _taken(db, seeds_dir, candidate):
+            if _same_files(seeds_dir, candidate, text, sidecar):
+                return candidate, True
+            problem = (f"A different document named {name} is already in the corpus. Choose another name"
+                       f" (--name), or edit seeds/{name} and run `counterpoint load`.")
+        elif twin := case_twins(db, seeds_dir, [candidate]).get(candidate):
+            problem = (f"The document {twin} is already in the corpus, and {name} differs from it only in case:"
+                       " Windows and macOS would take them for one file. Choose another name (--name).")
+        else:
             return candidate, False
-        if _same_files(seeds_dir, candidate, text, sidecar):
-            return candidate, True
         if not uniquify:
-            raise BadInput(
-                f"A different document named {name} is already in the corpus. Choose another name"
-                f" (--name), or edit seeds/{name} and run `counterpoint load`."
-            )
+            raise BadInput(problem)
     raise BadInput(f"Too many documents are named like {name}; choose another name.")
 
 
@@ -199,7 +297,8 @@ def check_new_names(db, seeds_dir: Path, files: list[TextFile]) -> None:
 
     Checked before anything is saved, so that one bad file stops the whole import.
     """
-    twice = sorted(name for name, count in Counter(f.name for f in files).items() if count > 1)
+    # Names that differ only in case count as one: Windows and macOS would save them as one file.
+    twice = sorted(name for name, count in Counter(f.name.lower() for f in files).items() if count > 1)
     if twice:
         raise BadInput(f"Two files would both be saved as {twice[0]}; import them one at a time with --name.")
     for f in files:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
@@ -25,10 +26,11 @@ from webapp.interchange.transfer import (
     items_from_rows,
     optional_position,
     optional_text,
+    passage_text,
     passages_from_rows,
-    required_text,
 )
 from webapp.labels import validation
+from webapp.store import jsonlines
 
 CSV_COLUMNS = ("passage_id", "document", "position", "topic", "stance", "holder", "annotator", "updated",
                "text", *(f if f != "kind" else "document_kind" for f in DOCUMENT_FIELDS))
@@ -52,13 +54,41 @@ class Format:
 
 # CSV: one row per label, for spreadsheets, pandas and R.
 
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) in a holder
+# would become a live link), so such cells get a leading ' as OWASP's CSV-injection advice says.
+# Cells that already start with quotes before one of them get one more, so that `parse_csv` can
+# take exactly one off and our own exports read back unchanged.
+_FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
+_NEUTRALISED = re.compile(r"'+[=+\-@\t\r]")
+
+
 def export_csv(rows: list[dict], taxonomy: Taxonomy) -> str:
-    """One row per label with its passage text and document metadata; topic '' means no topic applies."""
+    """One row per label with its passage text and document metadata; topic '' means no topic applies.
+
+    Cells a spreadsheet would run as a formula start with a ' (see `_FORMULA_START`).
+    """
+    cells = [{k: _csv_cell(v) for k, v in row.items()} for row in rows]
+    # The csv module quotes a field only for the characters of its own line ending, and readers
+    # end a row at a lone \r too: a passage holding one would start a new row unquoted.
+    bare_cr = any(isinstance(v, str) and "\r" in v for row in cells for v in row.values())
     out = io.StringIO()
-    writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n" if bare_cr else "\n")
     writer.writeheader()
-    writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
+    writer.writerows(cells)
     return out.getvalue()
+
+
+def _csv_cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, str) and _FORMULA_START.match(value):
+        return "'" + value
+    return value
+
+
+def _csv_value(cell: object) -> object:
+    """A cell as `export_csv` was given it: the ' it put before a formula-like value taken off."""
+    return cell[1:] if isinstance(cell, str) and _NEUTRALISED.match(cell) else cell
 
 
 def parse_csv(text: str, taxonomy: Taxonomy, annotator: str) -> list[Item]:
@@ -71,7 +101,7 @@ def parse_csv(text: str, taxonomy: Taxonomy, annotator: str) -> list[Item]:
     def parse(where: str, row: dict) -> Item:
         if None in row:
             raise ValueError("more fields than the header has")
-        item = Item(where, row["annotator"] or annotator, required_text(row["text"], "text"),
+        item = Item(where, row["annotator"] or annotator, passage_text(row["text"], "text"),
                     optional_text(row["document"], "document"), optional_position(row["position"]),
                     optional_text(row.get("updated"), "updated"))
         label = check_label(row["topic"], row["stance"], row.get("holder"), taxonomy)
@@ -80,7 +110,7 @@ def parse_csv(text: str, taxonomy: Taxonomy, annotator: str) -> list[Item]:
         return item
 
     try:
-        numbered = [(f"line {reader.line_num}", row) for row in reader]
+        numbered = [(f"line {reader.line_num}", {k: _csv_value(v) for k, v in row.items()}) for row in reader]
     except csv.Error as exc:  # e.g. a field over the csv module's size limit
         raise ExchangeError([f"line {reader.line_num}: not readable as CSV ({exc}); check the quoting"]) from None
     rows = collect(numbered, parse)
@@ -177,7 +207,7 @@ def parse_labelstudio(text: str, taxonomy: Taxonomy, annotator: str) -> list[Ite
             raise ValueError("a task's data and each annotation must be JSON objects")
         if annotation.get("was_cancelled"):
             return None
-        item = Item(where, _ls_annotator(annotation, annotator), required_text(fields.get("text"), "data.text"),
+        item = Item(where, _ls_annotator(annotation, annotator), passage_text(fields.get("text"), "data.text"),
                     optional_text(fields.get("document"), "data.document"), optional_position(fields.get("position")),
                     optional_text(annotation.get("updated_at") or annotation.get("created_at"), "updated_at"))
         item.labels = _ls_labels(annotation.get("result"), taxonomy)
@@ -286,7 +316,7 @@ def _line_item(where: str, obj: dict, default: str, who: object, pairs: list[str
     holders = obj.get("holders") or {}
     if not isinstance(holders, dict):
         raise ValueError('"holders" must be an object of topic: holder')
-    item = Item(where, who if isinstance(who, str) and who.strip() else default, required_text(obj.get("text"), "text"),
+    item = Item(where, who if isinstance(who, str) and who.strip() else default, passage_text(obj.get("text"), "text"),
                 optional_text(obj.get("document"), "document"), optional_position(obj.get("position")),
                 optional_text(obj.get("updated"), "updated"))
     for pair in pairs:
@@ -303,7 +333,10 @@ def _jsonl(objects) -> str:
 
 def _json(text: str):
     try:
+        jsonlines.check_json(text)
         return json.loads(text)
+    except jsonlines.JsonTextError as exc:
+        raise ExchangeError([str(exc)]) from None
     except json.JSONDecodeError as exc:
         raise ExchangeError([f"line {exc.lineno}: not valid JSON ({exc.msg} at column {exc.colno})"]) from None
 
@@ -315,11 +348,11 @@ def _json_lines(text: str) -> list[tuple[str, dict | ValueError]]:
         if not line.strip():
             continue
         try:
-            validation.check_line(line)
+            jsonlines.check_line(line)
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             obj = ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})")
-        except validation.LabelError as exc:
+        except jsonlines.JsonTextError as exc:
             obj = exc
         if not isinstance(obj, (dict, ValueError)):
             obj = ValueError("a line must hold a JSON object")

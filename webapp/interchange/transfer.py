@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from webapp.corpus.splitting import text_hash
+from webapp.corpus.splitting import check_passage, text_hash
 from webapp.corpus.taxonomy import Taxonomy
 from webapp.labels import editor, validation
 from webapp.labels.current import NOT_OVERRULED, SAME_TEXT
@@ -159,7 +159,8 @@ def _rows(item: Item, text: str) -> list[dict]:
 def collect(entries, parse) -> list[Item]:
     """Parse each (where, entry) pair, gathering every entry's problem rather than the first.
 
-    An entry that is already a ValueError (a line that was not JSON) is reported as it is.
+    An entry that is already a ValueError (a line that was not JSON) is reported as it is. Each
+    item's annotator is checked here, whichever field of whichever format named it.
     """
     items, problems = [], []
     for where, entry in entries:
@@ -167,6 +168,8 @@ def collect(entries, parse) -> list[Item]:
             if isinstance(entry, ValueError):
                 raise entry
             item = parse(where, entry)
+            if item is not None:
+                validation.check_annotator(item.annotator)
         except ValueError as exc:
             problems.append(f"{where}: {exc}")
             continue
@@ -177,11 +180,11 @@ def collect(entries, parse) -> list[Item]:
     return items
 
 
-def required_text(value: object, name: str) -> str:
-    """A non-empty string field from a file, or ValueError."""
+def passage_text(value: object, name: str) -> str:
+    """A passage's text from a file: non-empty and at most `splitting.MAX_PASSAGE` characters, or ValueError."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"“{name}” must be non-empty text")
-    return value
+    return check_passage(value)
 
 
 def optional_text(value: object, name: str) -> str | None:
@@ -197,8 +200,7 @@ def optional_position(value: object) -> int | None:
     """A passage position from a file (whole number >= 0, possibly written as text), or None."""
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    raise ValueError(f"position must be a whole number >= 0, not {value!r}")
+    # Digits past 20 are no position, and Python will not even read a number of 4,300 digits.
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
+        value = int(value)
+    return validation.check_position(value)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -12,17 +11,19 @@ from pathlib import Path
 
 import tomli_w
 
-from webapp.corpus import sources, taxonomy
-from webapp.corpus.textfiles import BadInput, check_metadata, decode, document_name
+from webapp.corpus import sources, splitting, taxonomy
+from webapp.corpus.textfiles import (
+    BadInput,
+    check_metadata,
+    check_new_name,
+    decode,
+    document_name,
+    refuse_case_twins,
+)
 from webapp.labels import mirror, validation
 from webapp.labels.records import LabelRecord, format_records
+from webapp.store import jsonlines
 from webapp.store.files import WrittenFiles
-
-UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm")
-HTML_SUFFIXES = (".html", ".htm")
-EDITABLE_FIELDS = ("title", "author", "outlet", "date", "kind", "url")
-_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-
 
 
 @dataclass
@@ -56,7 +57,7 @@ def parse_jsonl(
         if not line.strip():
             continue
         try:
-            validation.check_line(line)
+            jsonlines.check_line(line)
             obj = _jsonl_object(line)
             name = obj["document"]
             position = len(texts.setdefault(name, []))
@@ -104,6 +105,7 @@ def _jsonl_object(line: str) -> dict:
     sources.check_name(obj["document"])
     if not isinstance(obj.get("text"), str) or not obj["text"].strip():
         raise ValueError('missing "text", or it is empty')
+    splitting.check_passage(obj["text"])
     for f in sources.METADATA_FIELDS:
         if obj.get(f) is not None and not isinstance(obj[f], str):
             raise ValueError(f"{f} must be a string")
@@ -125,7 +127,7 @@ def _label(raw: object, document: str, position: int, text: str, annotator: str,
         topic=label.topic,
         stance=label.stance,
         holder=label.holder,
-        annotator=raw.get("annotator") or annotator,
+        annotator=validation.check_annotator(raw.get("annotator") or annotator),
         updated=updated,
         text=text,
     )
@@ -138,7 +140,8 @@ def _add_topic(raw: object, topics: tuple[str, ...], new_topics: dict) -> None:
         return
     name = raw.get("topic_name") or topic.replace("_", " ").capitalize()
     target = raw.get("topic_target") or f"TODO: state the proposition that stances on {name} are taken toward."
-    entry = {"id": topic, "name": str(name), "target": str(target)}
+    # Passed on as given: the taxonomy refuses a name or target that is not text (a list, say).
+    entry = {"id": topic, "name": name, "target": target}
     try:
         taxonomy.parse({"topics": [entry]}, "new topic")
     except taxonomy.TaxonomyError as exc:
@@ -171,9 +174,10 @@ def save_batch(db, seeds_dir: Path, labels_dir: Path, batch: Batch, stem: str) -
     elsewhere are refused: edit their seed file and run `counterpoint load` instead.
     """
     content = sources.format_presplit(batch.documents)
-    seed, same = _seed_file(seeds_dir, document_name(stem, sources.PRESPLIT_SUFFIX), content)
+    seed, same = _seed_file(seeds_dir, check_new_name(document_name(stem, sources.PRESPLIT_SUFFIX)), content)
     if not same:
         _refuse_existing(db, [d.name for d in batch.documents])
+        refuse_case_twins(db, seeds_dir, [d.name for d in batch.documents])
     with db.atomic(), WrittenFiles() as files:
         # Seed, taxonomy and label files are written together, so a crash leaves all or none.
         contents = {} if same else {seed: content}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from webapp.corpus.splitting import text_hash
 from webapp.labels import mirror, validation
+from webapp.labels.current import ADJUDICATOR
 
 WRITE_ATTEMPTS = 5
 LOCKS_FOLDER = ".locks"
@@ -200,10 +201,14 @@ def undo(db, change_id: int, annotator: str, note: str | None = None) -> Change:
     """Restore the labels a change replaced, recorded as a new change.
 
     Refused when the labels changed again since, because undoing then would silently throw
-    the later change away: undo that one first.
+    the later change away: undo that one first. Adjudications are never undone here: an
+    adjudicator changes or withdraws them, which records who did it.
     """
     def work():
         change = get_change(db, change_id)
+        if change is not None and change.annotator == ADJUDICATOR:
+            raise EditError("An adjudication cannot be undone like a label: an adjudicator updates or withdraws"
+                            " it on the Disagreements page, and the history records who did.")
         if change is None or change.annotator != annotator:
             raise EditError("You can only undo your own changes.")
         current = state(db, change.document, change.position, annotator)

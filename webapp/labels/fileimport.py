@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from webapp.corpus import splitting
 from webapp.labels import editor, validation
 from webapp.labels.records import LabelFileError, LabelRecord, locate_records
 
@@ -19,6 +20,8 @@ def import_files(db, paths: list[Path], topics: tuple[str, ...]) -> list[editor.
         found, bad = _read_located(path, topics)
         located += found
         problems += bad
+    located, refused = _importable(located)
+    problems += refused
     problems += _check_against_db(db, located)
     if problems:
         raise LabelFileError(problems)
@@ -60,6 +63,26 @@ def _read_located(path: Path, topics) -> tuple[list[tuple[str, LabelRecord]], li
     except UnicodeDecodeError as exc:
         return [], [f"{path.name}: not UTF-8 (byte {exc.start}: {exc.reason})"]
     return locate_records(lines, path.name, topics)
+
+
+def _importable(located) -> tuple[list[tuple[str, LabelRecord]], list[str]]:
+    """The records an import may bring in, and a problem for each other one.
+
+    A label file written here holds the adjudicator's labels, but an import must not: those are
+    made on the Disagreements page. A passage over the limit or a position past SQLite's
+    integers can match no passage, and the position could not even be looked up.
+    """
+    kept, problems = [], []
+    for where, record in located:
+        try:
+            validation.check_annotator(record.annotator)
+            validation.check_position(record.position)
+            splitting.check_passage(record.text)
+        except ValueError as exc:
+            problems.append(f"{where}: {exc}")
+        else:
+            kept.append((where, record))
+    return kept, problems
 
 
 def _check_against_db(db, located) -> list[str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from webapp.labels import editor, validation
 from webapp.labels.records import LabelFileError
+from webapp.store import jsonlines
 from webapp.store.files import atomic_write
 
 RELATIONS = {
@@ -221,7 +222,7 @@ def read_file(labels_dir: Path) -> list[LinkRecord]:
         if not line.strip():
             continue
         try:
-            validation.check_line(line)
+            jsonlines.check_line(line)
             items.append(_parse(json.loads(line)))
         except (json.JSONDecodeError, TypeError, ValueError) as exc:
             problems.append(f"{FILE_NAME} line {number}: {exc}")

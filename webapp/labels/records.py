@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from webapp.labels import validation
+from webapp.store import jsonlines
 
 FIELDS = ("document", "position", "topic", "stance", "holder", "annotator", "updated", "text")
 
@@ -68,7 +69,7 @@ def locate_records(lines, source: str, topics: tuple[str, ...]) -> tuple[list[tu
             continue
         where = f"{source} line {number}"
         try:
-            validation.check_line(line)
+            jsonlines.check_line(line)
             located.append((where, parse_record(json.loads(line), topics)))
         except json.JSONDecodeError as exc:
             problems.append(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})")
@@ -84,9 +85,7 @@ def parse_record(obj: object, topics: tuple[str, ...]) -> LabelRecord:
     missing = [f for f in ("document", "position", "topic", "stance", "annotator", "text") if f not in obj]
     if missing:
         raise ValueError(f"missing field {missing[0]!r}")
-    position = obj["position"]
-    if not isinstance(position, int) or isinstance(position, bool) or position < 0:
-        raise ValueError(f"position must be a whole number >= 0, not {position!r}")
+    position = validation.check_position(obj["position"])
     label = validation.check_label(obj["topic"], obj["stance"], obj.get("holder"), topics=topics)
     for name in ("document", "annotator", "text"):
         if not isinstance(obj[name], str) or not obj[name]:

@@ -1,33 +1,36 @@
 """The rules a label must meet, however it arrives: form, API, JSONL batch, label file or exchange format.
 
-Every way in calls `check_label` (and `check_note`, `check_line` where it takes notes or lines)
-and reports a refusal its own way (a 400, a line number, a ClickException), but the rule and
-the words come from here, so a label refused in one place is refused everywhere, with the
-same reason.
+Every way in calls `check_label` (and `check_note` and `check_annotator` where it takes notes or
+annotators' names) and reports a refusal its own way (a 400,
+a line number, a ClickException), but the rule and the words come from here, so a label refused
+in one place is refused everywhere, with the same reason.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import NamedTuple
 
 from webapp.corpus.taxonomy import STANCES
+from webapp.labels.current import ADJUDICATOR
+from webapp.store.jsonlines import surrogate_message
 
 MAX_HOLDER = 200
 MAX_NOTE = 500
-MAX_LINE_BYTES = 1_000_000
-# A UTF-8 character takes at most four bytes, so a line this short cannot be over the limit.
-_SHORT_LINE = MAX_LINE_BYTES // 4
+# SQLite's largest integer: a position past it cannot even be looked up.
+MAX_POSITION = 2**63 - 1
 _SHOWN = 40
 # Unicode's control characters (category Cc), as one pattern: a label import checks every holder.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class LabelError(ValueError):
     """A label, note or line that breaks a rule; the message says what is wrong and what to do.
 
-    `field` names what was wrong ("topic", "stance", "holder", "note" or "line"), for callers
-    that add advice of their own.
+    `field` names what was wrong ("topic", "stance", "holder", "note", "annotator", "position",
+    "label" for a label's shape, "line" or "json"), for callers that add advice of their own.
     """
 
     def __init__(self, message: str, field: str):
@@ -48,7 +51,8 @@ def check_label(topic: object, stance: object, holder: object, *, topics: tuple[
 
     The topic must be one of `topics`, or empty (None or "") for "no topic applies"; a topic
     needs a stance from STANCES and no topic allows none; a holder needs a stance, is folded
-    to single spaces, may not hold control characters and is at most MAX_HOLDER characters.
+    to single spaces, may not hold control characters or lone surrogates and is at most
+    MAX_HOLDER characters.
     """
     if _empty(topic):
         holder = _text(holder, "The holder", "holder", MAX_HOLDER)
@@ -73,6 +77,9 @@ def check_label(topic: object, stance: object, holder: object, *, topics: tuple[
 
 def check_topic(topic: object, topics: tuple[str, ...]) -> str:
     """The topic if it is one of `topics`, else LabelError naming the topics there are."""
+    if isinstance(topic, (list, dict)):
+        raise LabelError(f"A label has one topic, given as text, not {_shown(topic)}: give each topic a label of "
+                         "its own.", "label")
     if not isinstance(topic, str) or topic not in topics:
         known = ", ".join(topics) or "none yet"
         raise LabelError(f"Unknown topic {_shown(topic)}; use one of the taxonomy's topics: {known}.", "topic")
@@ -104,18 +111,42 @@ def check_label_set(topics: list[str | None]) -> None:
 
 def check_note(note: str | None) -> str | None:
     """A change's or link's note folded to single spaces (None if blank); LabelError if it is over
-    MAX_NOTE characters or holds a control character."""
+    MAX_NOTE characters or holds a control character or a lone surrogate."""
     return _text(note, "The note", "note", MAX_NOTE)
 
 
-def check_line(line: str) -> None:
-    """Refuse a line of a JSON Lines file longer than MAX_LINE_BYTES, before it is parsed."""
-    if len(line) <= _SHORT_LINE:
-        return
-    size = len(line.encode("utf-8", "surrogatepass"))
-    if size > MAX_LINE_BYTES:
-        raise LabelError(f"The line is {size:,} bytes; a line can be at most {MAX_LINE_BYTES:,} bytes: "
-                         "shorten that passage's text, or check that this is the right file.", "line")
+def check_position(position: object) -> int:
+    """A passage position from a file: a whole number from 0 to MAX_POSITION, else LabelError."""
+    if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position <= MAX_POSITION:
+        raise LabelError(f"position must be a whole number >= 0 (and below 2^63), not {_shown(position)}", "position")
+    return position
+
+
+def check_annotator(name: object) -> str:
+    """An imported label's annotator, refused when it is the reserved adjudicator or not a storable name.
+
+    Adjudications are recorded on the Disagreements page by someone allowed to adjudicate; a
+    file that names the adjudicator would make its labels overrule everyone's.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise LabelError(f"The annotator must be a name, not {_shown(name)}.", "annotator")
+    _check_surrogates(name, "The annotator", "annotator")
+    if is_adjudicator(name):
+        raise LabelError(f"The annotator “{ADJUDICATOR}” is reserved for labels adjudicated on the Disagreements "
+                         "page and cannot be imported; give these labels the name of the person who made them.",
+                         "annotator")
+    return name
+
+
+def is_adjudicator(name: str) -> bool:
+    """True when `name` reads as the reserved adjudicator, in any case or width, spaces around it aside."""
+    return unicodedata.normalize("NFKC", name.strip()).casefold() == ADJUDICATOR
+
+
+def _check_surrogates(value: str, what: str, field: str) -> None:
+    bad = _SURROGATE.search(value)
+    if bad is not None:
+        raise LabelError(surrogate_message(what, f"{ord(bad.group()):04X}"), field)
 
 
 def _text(value: object, what: str, field: str, limit: int) -> str | None:
@@ -125,6 +156,7 @@ def _text(value: object, what: str, field: str, limit: int) -> str | None:
         raise LabelError(f"{what} must be text, not {value!r}.", field)
     # Folding first: a pasted line break or tab is spacing, not a character to refuse or count.
     value = " ".join(value.split())
+    _check_surrogates(value, what, field)
     bad = _CONTROL.search(value)
     if bad is not None:
         raise LabelError(f"{what} contains a control character (U+{ord(bad.group()):04X}); remove it.", field)
@@ -140,7 +172,9 @@ def _empty(value: object) -> bool:
 
 def _shown(value: object) -> str:
     if not isinstance(value, str):
-        return repr(value)
+        # A list or object from a file may be long; its start is enough to recognise it.
+        shown = repr(value)
+        return shown[:_SHOWN] + "…" if len(shown) > _SHOWN else shown
     return f"“{value[:_SHOWN]}…”" if len(value) > _SHOWN else f"“{value}”"
 
 

@@ -1,8 +1,10 @@
-"""The one place that opens the SQLite database: connection, pragmas and the schema."""
+"""The one place that opens the SQLite database: connection, pragmas, the schema, and statement deadlines."""
 
 from __future__ import annotations
 
 import sqlite3
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -11,6 +13,13 @@ from webapp.store.migrations import migrations
 
 # Writers queue behind each other instead of failing with "database is locked".
 BUSY_TIMEOUT_SECONDS = 30
+# SQLite calls a progress handler every this many virtual-machine steps: a deadline then stops
+# a statement within about a millisecond, and the calls cost too little to measure.
+PROGRESS_STEPS = 1000
+
+
+class DeadlineExceeded(Exception):
+    """A statement ran past its time budget, and SQLite stopped it."""
 
 
 def connect(path: str | Path) -> Database:
@@ -24,3 +33,33 @@ def connect(path: str | Path) -> Database:
     db.execute("PRAGMA synchronous=NORMAL")
     migrations.apply(db)
     return db
+
+
+@contextmanager
+def deadline(conn: sqlite3.Connection, seconds: float | None):
+    """Stop any statement run on `conn` inside the block once `seconds` have passed: DeadlineExceeded.
+
+    SQLite checks between virtual-machine steps, so one long function call (FTS5's snippet() over
+    a huge text, say) still runs to its end; callers keep such calls bounded. `seconds=None`
+    sets no deadline. The handler is removed on leaving, so later statements run unhindered.
+    """
+    if seconds is None:
+        yield
+        return
+    ends = time.monotonic() + seconds
+    expired = False
+
+    def past_deadline() -> bool:
+        nonlocal expired
+        expired = time.monotonic() > ends
+        return expired
+
+    conn.set_progress_handler(past_deadline, PROGRESS_STEPS)
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if expired:
+            raise DeadlineExceeded(f"stopped after {seconds:g} s") from exc
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)

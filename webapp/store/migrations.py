@@ -203,3 +203,13 @@ def m090_links_file_pending(db):
     # mark of a change it did not see.
     db["links_file"].create({"id": int, "changes": int, "written": int}, pk="id", not_null={"changes", "written"})
     db["links_file"].insert({"id": 1, "changes": 0, "written": 0})
+
+
+@migrations()
+def m100_annotator_roles_and_sessions(db):
+    """Which accounts may adjudicate, and a per-account counter that ends its sessions."""
+    # Existing accounts start as ordinary annotators: adjudicating is granted, never assumed.
+    db["annotators"].add_column("adjudicator", int, not_null_default=0)
+    # A session remembers the generation it signed in under; signing out or changing the
+    # password bumps it, so a copied cookie stops working on the server, not just in the browser.
+    db["annotators"].add_column("session_generation", int, not_null_default=0)

@@ -51,16 +51,26 @@ def create_app(test_config: dict | None = None, *, corpus: Path | None = None) -
         # Shared mode: annotators sign in to write; reads stay open unless READS_REQUIRE_LOGIN.
         SHARED=False,
         READS_REQUIRE_LOGIN=False,
+        # Host names served besides localhost, 127.0.0.1 and [::1] in local mode; in shared mode
+        # the only ones, when set (see security.check_host).
+        TRUSTED_HOSTS=None,
         LOGIN_ATTEMPTS=5,
         LOGIN_WINDOW_SECONDS=15 * 60,
+        # A search stops after this long, so one costly query cannot hold a worker thread.
+        SEARCH_DEADLINE_SECONDS=2.0,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("COUNTERPOINT")
     if test_config:
         app.config.update(test_config)
+    if validation.is_adjudicator(str(app.config["ANNOTATOR"])):
+        raise security.SettingsError(
+            f"ANNOTATOR “{app.config['ANNOTATOR']}” is reserved for adjudicated labels; set COUNTERPOINT_ANNOTATOR"
+            " to your own name."
+        )
     if not app.config.get("SECRET_KEY"):
         if app.config["SHARED"]:
-            raise access.SharedModeError(access.NO_SECRET_KEY)
+            raise security.SettingsError(access.NO_SECRET_KEY)
         app.config["SECRET_KEY"] = security.local_secret_key(app.instance_path)
 
     database.init_app(app)

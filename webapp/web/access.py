@@ -14,7 +14,9 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 
+from webapp.labels import accounts
 from webapp.web.database import get_db
 from webapp.web.security import UNSAFE_METHODS
 
@@ -23,10 +25,6 @@ NO_SECRET_KEY = (
     "COUNTERPOINT_SECRET_KEY environment variable or SECRET_KEY in instance/config.py, e.g. "
     "export COUNTERPOINT_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')"
 )
-
-
-class SharedModeError(RuntimeError):
-    """Shared mode is configured in a way that would be unsafe to serve."""
 
 
 def shared() -> bool:
@@ -40,10 +38,21 @@ def current_annotator() -> str | None:
         return current_app.config["ANNOTATOR"]
     if "annotator" not in g:
         name = session.get("annotator")
-        # An account removed after sign-in stops working at once.
-        known = name and get_db()["annotators"].count_where("name = ?", [name])
-        g.annotator = name if known else None
+        # An account removed after sign-in stops working at once, and so does a session signed in
+        # before the account's last sign-out or password change. Sessions from before generations
+        # existed carry none and count as the first.
+        found = accounts.account(get_db(), name) if isinstance(name, str) else None
+        valid = found is not None and session.get("generation", 0) == found["session_generation"]
+        g.annotator, g.adjudicator = (name, found["adjudicator"]) if valid else (None, False)
     return g.annotator
+
+
+def may_adjudicate() -> bool:
+    """True when this request may record or withdraw adjudications: locally always, shared only with the role."""
+    if not shared():
+        return True
+    current_annotator()
+    return g.adjudicator
 
 
 def login_required(view):
@@ -86,8 +95,20 @@ def local_path(url: str | None) -> str | None:
     return path if path.startswith("/") and not path.startswith("//") else None
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, marked Secure when configured or when the request came over HTTPS."""
+
+    def get_cookie_secure(self, app) -> bool:
+        """Whether the session cookie may only travel over HTTPS."""
+        # A request that arrived over TLS (directly, or through a proxy the server trusts) has no
+        # reason to send its session back over plain HTTP.
+        return bool(super().get_cookie_secure(app)) or request.is_secure
+
+
 def init_app(app) -> None:
-    """Guard writes in shared mode and give templates the current annotator."""
+    """Guard writes in shared mode and give templates the current annotator and their role."""
+    app.session_interface = SessionInterface()
     app.before_request(require_login)
     app.jinja_env.globals["current_annotator"] = current_annotator
+    app.jinja_env.globals["may_adjudicate"] = may_adjudicate
     app.jinja_env.globals["shared_mode"] = shared

@@ -113,6 +113,8 @@ def show_preview(draft, values: dict, name: str, error: str | None = None):
     if draft:
         sidecar = sources.format_sidecar(name, metadata, preview.overrides(draft))
         try:
+            # Said at once, not only on saving: a merge can make a passage over the size limit.
+            textfiles.check_text(preview.text_of(draft))
             chosen, same = textfiles.choose_name(
                 get_db(), Path(current_app.config["SEEDS_DIR"]), name, preview.text_of(draft), sidecar, True
             )

@@ -26,6 +26,11 @@ bp = Blueprint("analysis", __name__)
 
 SHOW = ("open", "all")
 
+NOT_ADJUDICATOR = (
+    "Only an adjudicator can record or withdraw an adjudication, and {name} is not one. Ask whoever runs"
+    " Counterpoint to grant the role: counterpoint annotators grant {name}"
+)
+
 
 @bp.get("/agreement")
 def agreement_page():
@@ -67,6 +72,8 @@ def disagreements():
 @access.login_required
 def adjudicate(passage_id: int):
     """Record (or withdraw) the adjudicated labels of a passage, then show it again."""
+    if not access.may_adjudicate():
+        abort(403, NOT_ADJUDICATOR.format(name=access.current_annotator()))
     db = get_db()
     tax = get_taxonomy()
     show = request.form.get("show") if request.form.get("show") in SHOW else "all"

@@ -6,32 +6,28 @@ GET /api/session), and in shared mode a signed-in annotator.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
-from werkzeug.exceptions import BadRequest, HTTPException, NotFound, Unauthorized
+from werkzeug.exceptions import BadRequest, NotFound, Unauthorized
 
 from webapp.analysis import catalog
 from webapp.corpus import taxonomy
 from webapp.labels import editor, links
 from webapp.labels.validation import LabelError
 from webapp.similarity import index
-from webapp.web import access
+from webapp.store import jsonlines
+from webapp.web import access, errors
 from webapp.web.database import MAX_ID, get_db, get_taxonomy, related_index, similarity_enabled
 from webapp.web.security import csrf_token
 
-bp = Blueprint("api", __name__, url_prefix="/api")
+bp = Blueprint("api", __name__, url_prefix=errors.API)
 
 SPEC = Path(__file__).with_name("openapi.json")
 # The related-passages feature registers a function (db, passage_id, k, mode) -> list of
 # {"id", "score", "document", "text", "labels"} here; until it does, no passage has any.
 RELATED_MODES = index.MODES
-
-
-@bp.errorhandler(HTTPException)
-def json_error(error: HTTPException):
-    """Errors of the API as JSON, not as pages."""
-    return jsonify(error=error.description or error.name), error.code
 
 
 @bp.get("/openapi.json")
@@ -175,7 +171,16 @@ def _annotator() -> str:
 
 
 def _json_object() -> dict:
-    body = request.get_json(silent=True)
+    # Parsed here rather than by request.get_json, which lets the parser's RecursionError on deep
+    # nesting through as a 500. JSON between systems is UTF-8 (RFC 8259), so other bytes are refused.
+    try:
+        text = request.get_data().decode("utf-8-sig") if request.is_json else ""
+        jsonlines.check_json(text)
+        body = json.loads(text)
+    except jsonlines.JsonTextError as exc:
+        raise BadRequest(str(exc)) from None
+    except ValueError:
+        body = None
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object.")
     return body

@@ -46,3 +46,63 @@
     }
   });
 })();
+
+// Failed htmx requests. htmx 2 swaps nothing on a 4xx or 5xx answer, and a dropped connection
+// gives no answer at all, so without this the page just stays put. The server sends htmx its
+// message as plain text (errors.py); other answers are read for the message they carry.
+(function () {
+  "use strict";
+  const MAX_LENGTH = 600;
+  const UNREACHABLE = "Counterpoint could not be reached, or it closed the connection before answering " +
+    "(an upload over the size limit can end this way). Check that it is running, then try again.";
+
+  function region() {
+    return document.getElementById("request-error");
+  }
+
+  function htmlMessage(body) {
+    const page = new DOMParser().parseFromString(body, "text/html");
+    const found = page.querySelector(".error-text") || page.querySelector("main [role=alert]") ||
+      page.querySelector("title");
+    return found ? found.textContent : "";
+  }
+
+  function jsonMessage(body) {
+    try {
+      return String(JSON.parse(body).error || "");
+    } catch (e) {
+      return "";
+    }
+  }
+
+  function messageOf(xhr) {
+    const type = xhr.getResponseHeader("Content-Type") || "";
+    const body = xhr.responseText || "";
+    let message = "";
+    if (type.startsWith("text/plain")) message = body;
+    else if (type.startsWith("text/html")) message = htmlMessage(body);
+    else if (type.includes("json")) message = jsonMessage(body);
+    message = message.trim().replace(/\s+/g, " ").slice(0, MAX_LENGTH);
+    return message || `The server answered ${xhr.status} ${xhr.statusText}.`.replace(" .", ".");
+  }
+
+  function show(message) {
+    const el = region();
+    if (!el) return;
+    el.textContent = message;
+    el.className = "error";
+    el.scrollIntoView({ block: "nearest" });
+  }
+
+  function clear() {
+    const el = region();
+    if (el && el.textContent) {
+      el.textContent = "";
+      el.className = "";
+    }
+  }
+
+  document.addEventListener("htmx:beforeRequest", clear);
+  document.addEventListener("htmx:responseError", (event) => show(messageOf(event.detail.xhr)));
+  document.addEventListener("htmx:sendError", () => show(UNREACHABLE));
+})();
