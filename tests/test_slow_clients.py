@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers_server import HOST, SlowClients, serving, timed_get
+from helpers_server import HOST, SlowClients, counterpoint, serving, timed_get
 
 pytestmark = pytest.mark.load
 
@@ -78,3 +78,14 @@ def children(pid: int) -> list[int]:
     """The live child processes of `pid`: the server's workers."""
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(p) for p in path.read_text().split()]
+
+
+def test_a_second_server_on_a_taken_port_stops_with_a_message(app, corpus):
+    """Workers share the port through SO_REUSEPORT; another server must not be able to join them."""
+    with serving(corpus, workers=1) as server:
+        second = counterpoint(corpus, "serve", "--host", HOST, "--port", str(server.port), timeout=60)
+        assert second.returncode == 1
+        assert f"Cannot listen on {HOST}:{server.port}: Address already in use" in second.stderr
+        assert "Traceback" not in second.stderr
+        assert timed_get(server.port, "/", timeout=5)[0] == 200
+

@@ -1,4 +1,4 @@
-"""Serve the app with waitress in several worker processes that share one listening socket.
+"""Serve the app with waitress in several worker processes, each listening on the same port.
 
 waitress reads each request whole, headers and body, in an event loop before a thread sees it,
 so a client that sends slowly, or connects and sends nothing, holds a socket and never a thread.
@@ -6,6 +6,11 @@ gunicorn's gthread worker, which this replaced, hands a thread the connection as
 readable and the thread then waits, without a timeout, for the rest: 50 slowloris connections
 stalled everyone else. Processes, not threads, give the CPU-bound pages more than one core; they
 fork after the app is created, so they share its imported libraries.
+
+Each worker has a listening socket of its own on the port (SO_REUSEPORT), so the kernel spreads
+new connections between them. With one shared socket, the worker that woke first took every
+connection of a burst: under wrk's 16 keep-alive connections one worker did all the work and
+throughput halved.
 """
 
 from __future__ import annotations
@@ -56,9 +61,14 @@ def serve(app, host: str, port: int, workers: int, threads: int = 4, on_ready=No
     replaced; stopping gives each worker GRACE_SECONDS to finish the requests it holds.
     """
     options = server_options(app, threads)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    address = (host, port)
     try:
-        listener = socket.create_server((host, port), family=family, backlog=2048)
+        # First a plain bind, which fails if anything listens there, even another Counterpoint
+        # whose sockets would let a SO_REUSEPORT bind in to take half its connections.
+        _port_socket(address, shared=False).close()
+        # Then a claim bound but not listening: it receives no connections, yet holds the port
+        # between worker restarts.
+        claim = _port_socket(address)
     except OSError as exc:
         raise CannotListen(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from None
     # The main process waits for its signals with sigwaitinfo instead of handling them at any
@@ -67,7 +77,7 @@ def serve(app, host: str, port: int, workers: int, threads: int = 4, on_ready=No
     running: dict[int, float] = {}  # worker pid -> when it started
     try:
         for _ in range(workers):
-            _start_worker(app, listener, options, running)
+            _start_worker(app, address, options, running)
         if on_ready:
             on_ready()
         _flush_output()  # what the command printed shows now in a log file, not when it stops
@@ -76,13 +86,13 @@ def serve(app, host: str, port: int, workers: int, threads: int = 4, on_ready=No
                 log.warning("worker %s %s; restarting it", pid, _describe(status))
                 if time.monotonic() - started < RESTART_PAUSE_SECONDS:
                     time.sleep(RESTART_PAUSE_SECONDS)
-                _start_worker(app, listener, options, running)
-        listener.close()
+                _start_worker(app, address, options, running)
+        claim.close()
         _stop_workers(running, signo)
     finally:
         for pid in running:  # only left if serving failed on the way: no worker outlives it
             os.kill(pid, signal.SIGKILL)
-        listener.close()
+        claim.close()
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _WATCHED)
 
 
@@ -117,7 +127,21 @@ def _allow_open_files(wanted: int) -> int:
     return wanted if soft == resource.RLIM_INFINITY else soft
 
 
-def _start_worker(app, listener: socket.socket, options: dict, running: dict[int, float]) -> None:
+def _port_socket(address: tuple[str, int], shared: bool = True) -> socket.socket:
+    """A TCP socket bound to `address`; when `shared`, other sockets of this user may bind it too (SO_REUSEPORT)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in address[0] else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if shared:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _start_worker(app, address: tuple[str, int], options: dict, running: dict[int, float]) -> None:
     _flush_output()  # else the worker inherits the unwritten output and writes it a second time
     pid = os.fork()
     if pid:
@@ -125,7 +149,7 @@ def _start_worker(app, listener: socket.socket, options: dict, running: dict[int
         return
     code = 0
     try:
-        _work(app, listener, options)
+        _work(app, address, options)
     except BaseException:
         traceback.print_exc()
         code = 1
@@ -140,20 +164,22 @@ def _flush_output() -> None:
     sys.stderr.flush()
 
 
-def _work(app, listener: socket.socket, options: dict) -> None:
-    """A worker: serve requests from the shared socket until told to stop, then drain."""
+def _work(app, address: tuple[str, int], options: dict) -> None:
+    """A worker: serve requests from its own listening socket until told to stop, then drain."""
     stopping = []
     for signo in _STOP:
         signal.signal(signo, lambda *_: stopping.append(True))
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _WATCHED)
+    listener = _port_socket(address)
+    listener.listen(2048)
     channels: dict = {}
     server = create_server(app, map=channels, sockets=[listener], **options)
     # waitress's own run() loops until the process is interrupted; this loop is the same one
     # with a way out, checked a few times a second, so that a stop can drain instead of cut.
     while not stopping:
         wasyncore.loop(timeout=0.2, map=channels, use_poll=True, count=1)
-    # Once every process has closed its copy of the socket, new connections are refused at once
-    # instead of waiting in the queue of a server that is going away.
+    # With its socket closed, the kernel sends new connections to the workers still listening,
+    # or refuses them once none is, instead of queueing them for a server that is going away.
     server.del_channel()
     listener.close()
     deadline = time.monotonic() + GRACE_SECONDS
