@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HTMX := webapp/web/static/vendor/htmx.min.js
+# Stamp of `npm ci`: htmx, which the app serves, and axe-core, which the accessibility tests inject.
+NPM := node_modules/.installed
 
 .PHONY: run test setup bench clean
 
@@ -13,7 +15,7 @@ test: setup
 	$(BIN)/lint-imports --no-logo --no-cache
 	$(BIN)/python -m pytest
 
-setup: $(VENV)/.installed $(HTMX)
+setup: $(VENV)/.installed $(HTMX) $(NPM)
 
 bench: setup
 	$(BIN)/python benchmarks/bench_app.py
@@ -27,14 +29,14 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-# htmx comes from its official npm package at the version pinned in package-lock.json.
-node_modules/htmx.org/dist/htmx.min.js: package.json package-lock.json
-	npm ci --no-audit --no-fund
+# npm packages come at the versions pinned in package-lock.json; htmx from its official package.
+$(NPM): package.json package-lock.json
+	npm ci --include=dev --no-audit --no-fund
 	touch $@
 
-$(HTMX): node_modules/htmx.org/dist/htmx.min.js
+$(HTMX): $(NPM)
 	mkdir -p $(dir $@)
-	cp $< $@
+	cp node_modules/htmx.org/dist/htmx.min.js $@
 
 clean:
 	rm -rf $(VENV) node_modules $(HTMX) instance

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from werkzeug.serving import make_server
 
@@ -48,6 +49,21 @@ def add_second_annotator(db, name: str = "bea") -> None:
             r = replace(r, topic=None, stance=None, holder=None)
         records.append(replace(r, annotator=name))
     mirror.store(db, records)
+
+
+def soup(response) -> BeautifulSoup:
+    """Parse a response body."""
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def csrf(client) -> str:
+    """The session's CSRF token, read from a page as a browser would."""
+    return soup(client.get("/")).find("meta", attrs={"name": "csrf-token"})["content"]
+
+
+def shown_passage(page: BeautifulSoup) -> int:
+    """The id of the passage the queue shows."""
+    return int(page.select_one(".to-label")["data-passage"])
 
 
 def corpus_config(root: Path) -> dict:

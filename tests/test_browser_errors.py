@@ -77,7 +77,7 @@ def test_a_refused_htmx_request_shows_the_servers_message(tab):
     expect(tab.locator("#preview .draft-passage")).to_have_count(4)
     # The session is gone (a cleared cookie, an expired sign-in): the next change is refused with 400.
     tab.context.clear_cookies()
-    tab.locator("#draft-1 select").select_option("byline")
+    tab.locator("#draft-1 select").select_option("navigation")
     expect(alert(tab)).to_contain_text("This form has expired or did not come from Counterpoint")
     expect(tab.locator("#preview .draft-passage")).to_have_count(4)
 
@@ -102,5 +102,5 @@ def test_a_server_that_cannot_be_reached_is_reported(tab):
     tab.get_by_role("button", name="Preview the passages").click()
     expect(tab.locator("#preview .draft-passage")).to_have_count(4)
     tab.route("**/add/edit", lambda route: route.abort("connectionreset"))
-    tab.locator("#draft-1 select").select_option("byline")
+    tab.locator("#draft-1 select").select_option("navigation")
     expect(alert(tab)).to_contain_text("Counterpoint could not be reached")

@@ -44,7 +44,7 @@ def test_label_three_passages_undo_one_and_reload(page, app, db, corpus):
 
     page.keyboard.press("?")
     assert page.locator("#shortcuts").is_visible()
-    assert "Toggle Recognition and engagement" in page.locator("#shortcuts").inner_text()
+    assert "Make Recognition and engagement the active topic" in page.locator("#shortcuts").inner_text()
     page.keyboard.press("Escape")
 
     page.keyboard.press("r")

@@ -6,27 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
+from conftest import csrf, shown_passage, soup
 
 from webapp.corpus import taxonomy
 from webapp.labels import queue
 
 FIRST_DOC = "000_26419f1f75a7eb13.txt"
-
-
-def soup(response) -> BeautifulSoup:
-    """Parse a response body."""
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def csrf(client) -> str:
-    """The session's CSRF token, read from a page as a browser would."""
-    return soup(client.get("/")).find("meta", attrs={"name": "csrf-token"})["content"]
-
-
-def shown_passage(page: BeautifulSoup) -> int:
-    """The id of the passage the queue shows."""
-    return int(page.select_one(".to-label")["data-passage"])
 
 
 def file_records(corpus: Path, document: str, annotator: str) -> list[dict]:

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from webapp.similarity import engine
 from webapp.similarity.engine import Match, build_index, corpus_key, related, related_to_text
 
 CORPUS = [
@@ -175,3 +176,27 @@ def test_queries_during_updates_never_fail(index):
         index.remove([100 + n - 1])
     reader.join()
     assert errors == []
+
+
+def test_rank_orders_every_candidate_even_those_sharing_no_word(index):
+    # Passage 4 (vaccination) shares no word with 5 (football wages): `related` never finds it.
+    assert 4 not in {m.id for m in related(index, 5, k=10)}
+    ranked = engine.rank(index, 5, {4, 6, 7, 999}, k=10)
+    assert [m.id for m in ranked[:2]] == [6, 7]
+    assert {m.id for m in ranked} == {4, 6, 7, 999}
+    scores = [m.score for m in ranked]
+    assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
+    # A candidate missing from the index scores 0 and comes last; the passage itself is kept
+    # out by the caller, not here.
+    assert (ranked[-1].id, ranked[-1].score, ranked[-1].terms) == (999, 0.0, ())
+    assert next(m for m in ranked if m.id == 4).terms == ()
+
+
+def test_rank_pages_with_k_and_offset_and_breaks_ties_by_id():
+    twins = [(1, "a", "Tidal energy is reliable."), (7, "b", "Tidal energy is reliable."),
+             (5, "c", "Tidal energy is reliable."), (3, "d", "Wind farms.")]
+    index = build_index(twins)
+    everything = engine.rank(index, 1, [7, 5, 3], k=10)
+    assert [m.id for m in everything] == [5, 7, 3]
+    assert engine.rank(index, 1, [7, 5, 3], k=1, offset=1) == everything[1:2]
+    assert engine.rank(index, 1, [], k=10) == []

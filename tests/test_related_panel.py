@@ -5,7 +5,8 @@ from bs4 import BeautifulSoup
 from conftest import corpus_config, passage_id
 
 from webapp import create_app
-from webapp.labels import links
+from webapp.corpus.splitting import text_hash
+from webapp.labels import current, editor, links
 from webapp.labels.build import build
 from webapp.store.db import connect
 
@@ -134,3 +135,87 @@ def test_similarity_can_be_switched_off(corpus):
     page = soup(client.get("/passages/3"))
     assert page.select_one("#related") is None
     assert client.get("/passages/3/related").status_code == 404
+
+
+OPPOSITE = {"favour": "against", "against": "favour"}
+WOMENS_RIGHTS_ONLY = ("004_1cda40431279602b.txt", 18)  # condemns the policies; no passage defends them
+NEUTRAL_ONLY = ("001_f899d59df6dd666f.txt", 8)  # neutral on recognition, no other topic
+
+
+def add_labelled(db, document: str, text: str, topic: str, stance: str) -> int:
+    """A one-passage document from another source, labelled with one stance on one topic."""
+    with db.atomic():
+        db["documents"].insert({"id": document, "title": document})
+        db["passages"].insert({"document": document, "position": 0, "kind": "content", "text": text,
+                               "text_hash": text_hash(text)})
+    new_id = passage_id(db, document, 0)
+    editor.save(db, new_id, "tester", [editor.Choice(topic, stance)])
+    return new_id
+
+
+def text_of(db, pid: int) -> str:
+    """A passage's text."""
+    return db.execute("SELECT text FROM passages WHERE id = ?", [pid]).fetchone()[0]
+
+
+def counterpoints_page(client, pid: int, shown: int = 200) -> BeautifulSoup:
+    """The counterpoints tab of a passage, as htmx asks for it."""
+    return soup(client.get(f"/passages/{pid}/related?mode=counterpoints&shown={shown}", headers=HX))
+
+
+def test_counterpoints_are_every_passage_of_another_source_with_the_opposite_consensus_most_similar_first(
+        client, db, kassou):
+    content = dict(db.execute("SELECT id, document FROM passages WHERE kind = 'content'").fetchall())
+    stances = current.passage_stances(db, content)
+    expected = {
+        pid for pid, theirs in stances.items()
+        if content[pid] != content[kassou]
+        and any(theirs.get(topic) == OPPOSITE.get(stance) for topic, stance in stances[kassou].items())
+    }
+    assert len(expected) > 8  # more than one panel's worth, some sharing no word with it
+    page = counterpoints_page(client, kassou)
+    assert set(suggestion_ids(page)) == expected
+    assert f"{len(expected)} passages take the opposite stance" in page.select_one("#related .summary").text
+    api = client.get(f"/api/passages/{kassou}/related?mode=counterpoints&k=100").get_json()
+    assert [item["id"] for item in api] == suggestion_ids(page)
+    assert [item["score"] for item in api] == sorted((item["score"] for item in api), reverse=True)
+
+
+def test_a_counterpoint_sharing_no_word_with_the_passage_is_listed_after_the_similar_ones(client, db, kassou):
+    client.get(f"/passages/{kassou}")  # the index is built before the new passage arrives
+    stranger = add_labelled(db, "stranger.txt", "Zithers yodel.", "deportation", "favour")
+    assert not {"zithers", "yodel"} & set(text_of(db, kassou).lower().split())
+    supporters = counterpoints_page(client, kassou)
+    ids = suggestion_ids(supporters)
+    assert stranger in ids
+    sharing = [int(li["data-passage"]) for li in supporters.select("#related .suggestion") if li.select(".terms mark")]
+    assert sharing and all(ids.index(pid) < ids.index(stranger) for pid in sharing)
+
+
+def test_no_counterpoints_is_said_only_when_no_passage_takes_the_opposite_stance(client, db):
+    condemns = passage_id(db, *WOMENS_RIGHTS_ONLY)
+    page = counterpoints_page(client, condemns)
+    assert suggestion_ids(page) == []
+    assert "no passage from another source takes the opposite stance" in page.select_one("#related .empty").text
+    defends = add_labelled(db, "defence.txt", "Quilted yaks wander.", "womens_rights", "favour")
+    page = counterpoints_page(client, condemns)
+    assert suggestion_ids(page) == [defends]
+    assert "No counterpoints" not in page.text
+
+
+def test_a_neutral_passage_has_no_counterpoints_and_the_panel_says_why(client, db):
+    page = counterpoints_page(client, passage_id(db, *NEUTRAL_ONLY))
+    assert suggestion_ids(page) == []
+    assert "neutral has no opposite stance" in page.select_one("#related .empty").text
+
+
+def test_a_long_list_of_counterpoints_comes_a_panel_at_a_time_with_show_more(client, db, kassou):
+    first = counterpoints_page(client, kassou, shown=0)
+    ids = suggestion_ids(first)
+    assert len(ids) == 8
+    more = first.select_one("#related .show-more a")
+    assert more["href"] == more["hx-get"]
+    everything = soup(client.get(more["href"], headers=HX))
+    assert suggestion_ids(everything)[:8] == ids and len(suggestion_ids(everything)) > 8
+    assert everything.select_one("#related .show-more") is None
+    assert "<html" in client.get(more["href"]).get_data(as_text=True)

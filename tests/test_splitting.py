@@ -62,6 +62,45 @@ def test_a_paragraph_repeated_later_is_marked_repeated():
     assert [p.kind for p in passages] == [splitting.CONTENT, splitting.CONTENT, splitting.REPEATED]
 
 
+BODY = "European officials met Taliban representatives in Kabul last week. The talks were technical."
+
+
+def kind_among_prose(line: str) -> str:
+    """The kind a line gets below a title and a byline, with the body of an article after it."""
+    body = [f"{BODY} Paragraph {n}." for n in range(5)]
+    return split("\n\n".join(["Talks in Kabul", "By Jane Doe", BODY, line, *body]))[3].kind
+
+
+@pytest.mark.parametrize(
+    ("furniture", "prose", "kind"),
+    [
+        (
+            ["- 7 Hours ago", "7 Hours ago", "- 2 days ago", "Updated 3 min ago", "Posted: an hour ago"],
+            ["Talks ended 7 hours ago.", "Two days ago, the border reopened.", "Hours ago, nobody knew."],
+            splitting.BYLINE,
+        ),
+        (
+            ["- Web Desk", "News Desk", "Staff Reporter", "Our Correspondent", "- By AFP", "AFP / Reuters",
+             "Web Desk | 7 hours ago"],
+            ["The news desk was told to stand down.", "Web Desk editors confirmed the story.",
+             "Staff reporters walked out over pay.", "Reuters reported the deal on Monday.",
+             "AFP said the figures were provisional."],
+            splitting.BYLINE,
+        ),
+        (
+            ["-", "•", "—", "* * *"],
+            ["- The talks resume on Monday.", "- 5 people were killed.", "-5°C overnight, and colder tomorrow.",
+             "Yes.", "Why?"],
+            splitting.NAVIGATION,
+        ),
+    ],
+    ids=["time since publication", "desk, staff and agency credits", "lone dashes and bullets"],
+)
+def test_news_page_furniture_is_not_content_but_short_sentences_like_it_are(furniture, prose, kind):
+    assert {line: kind_among_prose(line) for line in furniture} == dict.fromkeys(furniture, kind)
+    assert {line: kind_among_prose(line) for line in prose} == dict.fromkeys(prose, splitting.CONTENT)
+
+
 def test_hard_wrapped_paragraphs_are_joined_and_blank_lines_separate_them():
     text = (
         "The first paragraph is wrapped at a fixed width like an email or a\n"

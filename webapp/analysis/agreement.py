@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from webapp.corpus.display import display_title
 from webapp.labels import editor, validation
 from webapp.labels.current import ADJUDICATOR, SAME_TEXT
 
@@ -170,7 +171,7 @@ def disagreements(db, passage_id: int | None = None) -> list[Disagreement]:
     """
     where, params = ("AND p.id = ?", [passage_id]) if passage_id is not None else ("", [])
     rows = db.query(
-        f"""SELECT p.id, p.document, p.position, p.text, d.title, d.outlet, d.date,
+        f"""SELECT p.id, p.document, p.position, p.text, d.title, d.kind, d.outlet, d.date,
         l.annotator, l.topic, l.stance, l.holder FROM passages p
         JOIN labels l ON {SAME_TEXT}
         JOIN documents d ON d.id = p.document
@@ -181,7 +182,8 @@ def disagreements(db, passage_id: int | None = None) -> list[Disagreement]:
     for row in rows:
         item = found.get(row["id"])
         if item is None:
-            passage = {k: row[k] for k in ("id", "document", "position", "text", "title", "outlet", "date")}
+            passage = {k: row[k] for k in ("id", "document", "position", "text", "outlet", "date")}
+            passage["title"] = display_title(row["title"], row["kind"], row["outlet"], row["date"])
             item = found[row["id"]] = Disagreement(passage, {}, None)
         if row["annotator"] == ADJUDICATOR:
             item.adjudication = item.adjudication or {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from webapp.corpus.display import display_title
 from webapp.corpus.taxonomy import STANCES
 from webapp.labels.current import COUNTED, NOT_OVERRULED, SAME_TEXT, consensus
 
@@ -89,7 +90,7 @@ def topic_cards(db, topic: str, filters: Filters) -> list[Card]:
     """
     where, params = _filter_sql(filters)
     rows = db.execute(
-        f"""SELECT p.id, p.document, p.position, d.title, d.outlet, d.date, l.stance, l.holder
+        f"""SELECT p.id, p.document, p.position, d.title, d.kind, d.outlet, d.date, l.stance, l.holder
         {COUNTED} AND l.topic = ? {where}
         ORDER BY d.date DESC, p.document, p.position""",
         [topic, *params],
@@ -97,11 +98,11 @@ def topic_cards(db, topic: str, filters: Filters) -> list[Card]:
     cards: dict[int, Card] = {}
     # Most passages have one annotator; only those with several need a vote counted.
     several: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for pid, document, position, title, outlet, date, stance, holder in rows:
+    for pid, document, position, title, kind, outlet, date, stance, holder in rows:
         card = cards.get(pid)
         if card is None:
-            cards[pid] = Card(pid, document, position, "", title or document, outlet or "", date or "",
-                              stance, holder or "")
+            cards[pid] = Card(pid, document, position, "", display_title(title, kind, outlet, date), outlet or "",
+                              date or "", stance, holder or "")
         else:
             several[pid].append((stance, holder))
     for pid, votes in several.items():

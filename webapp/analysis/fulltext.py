@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
+from webapp.corpus.display import display_title
 from webapp.corpus.taxonomy import STANCES
 from webapp.labels.current import NOT_OVERRULED, SAME_TEXT
 from webapp.store.db import deadline
@@ -172,14 +173,14 @@ def search(db, query: Query, page_size: int = PAGE_SIZE, seconds: float | None =
         page = min(query.page, pages)
         # One character past the window tells an excerpt whether the passage goes on.
         rows = list(db.query(
-            f"""SELECT p.id, p.document, p.position, d.title, d.outlet, d.date,
+            f"""SELECT p.id, p.document, p.position, d.title, d.kind, d.outlet, d.date,
             substr(p.text, 1, {EXCERPT_WINDOW + 1}) AS opening
             {base} ORDER BY {order} LIMIT ? OFFSET ?""",
             [*params, page_size, (page - 1) * page_size],
         ))
         hits = [
-            Hit(r["id"], r["document"], r["position"], r["title"] or r["document"], r["outlet"] or "",
-                r["date"] or "", Markup(""))
+            Hit(r["id"], r["document"], r["position"], display_title(r["title"], r["kind"], r["outlet"], r["date"]),
+                r["outlet"] or "", r["date"] or "", Markup(""))
             for r in rows
         ]
         _attach_labels(db, hits)
@@ -316,5 +317,9 @@ def filter_choices(db) -> dict[str, list]:
     return {
         "topics": list(db.query("SELECT id, name FROM topics ORDER BY sort, id")),
         "holders": [h for (h,) in holders],
-        "documents": list(db.query("SELECT id, title, outlet FROM documents ORDER BY title, id")),
+        "documents": sorted(
+            ({"id": d["id"], "title": display_title(d["title"], d["kind"], d["outlet"], d["date"]), "outlet": d["outlet"]}
+             for d in db.query("SELECT id, title, kind, outlet, date FROM documents")),
+            key=lambda d: (d["title"], d["id"]),
+        ),
     }

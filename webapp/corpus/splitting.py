@@ -55,6 +55,22 @@ _DISCLAIMER = re.compile(
 )
 _PROMO = re.compile(r"\b(whatsapp|telegram) channel$|^(follow us|subscribe|sign up)\b", re.I)
 _NAV_PREFIX = re.compile(r"^(?i:home|news)\b(\s+[A-Z][\w&'-]*){2,}")
+# News pages print a line of credits beside the byline: how long ago the piece went up, and the
+# desk, staff or wire agency credited instead of a person ("- Web Desk", "- 7 Hours ago"). The
+# dashes and bullets that separated them on the page are left at the start of a line, or alone.
+_BULLETS = re.compile(r"^[-–—•·*|›»]+\s*")
+_CREDIT_SEPARATOR = re.compile(r"\s+[-–—•·|]\s+")
+_TIME_AGO = re.compile(
+    r"((updated|published|posted)\s*:?\s*)?(\d+\s*|(an?|one|a few)\s+)"
+    r"(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|months?|y|yrs?|years?)\s+ago",
+    re.IGNORECASE,
+)
+_AGENCY = r"(afp|ap|app|ani|pti|ians|reuters|xinhua|dpa|agencies|news agencies)"
+_CREDIT = re.compile(
+    rf"(by\s+)?(((our|staff|special|senior)\s+)+(reporter|correspondent|writer)s?|(?-i:[A-Z][\w&'-]*\s+){{1,2}}desk|"
+    rf"{_AGENCY}(\s*(/|,|&|and)\s*{_AGENCY})*)",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"[.!?…:;\"”’)]\s*$")
 # The longest paragraph of the seed articles is 1,061 characters, the longest Perspectrum claim or
 # perspective 281. A "passage" twenty times the longest real one is text whose paragraph breaks
@@ -193,13 +209,24 @@ def classify(para: str, index: int, paras: list[str]) -> str:
 
 def _looks_like_navigation(para: str, index: int) -> bool:
     breadcrumb = index == 0 and _NAV_PREFIX.match(para) and not _SENTENCE_END.search(para)
-    return bool(breadcrumb) or (len(para) < 80 and bool(_PROMO.search(para)))
+    # A line without a letter or digit ("-", "•", "* * *") is a separator left from the page.
+    separator = not any(ch.isalnum() for ch in para)
+    return bool(breadcrumb) or separator or (len(para) < 80 and bool(_PROMO.search(para)))
 
 
 def _looks_like_byline(para: str, index: int, paras: list[str]) -> bool:
-    if _BYLINE.match(para) and not _SENTENCE_END.search(para.rstrip(".")):
+    line = _BULLETS.sub("", para)
+    if _BYLINE.match(line) and not _SENTENCE_END.search(line.rstrip(".")):
+        return True
+    if _is_credit_line(line):
         return True
     return _looks_like_name(para) and _only_short_paragraphs_follow(index, paras)
+
+
+def _is_credit_line(line: str) -> bool:
+    """Nothing but credits and times, e.g. "Web Desk", "Updated 3 min ago", "By AFP | 2 days ago"."""
+    parts = _CREDIT_SEPARATOR.split(line.strip())
+    return all(_TIME_AGO.fullmatch(part) or _CREDIT.fullmatch(part) for part in parts)
 
 
 def _repeats_earlier(para: str, index: int, paras: list[str]) -> bool:

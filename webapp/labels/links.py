@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from webapp.corpus.display import display_title
 from webapp.labels import editor, validation
 from webapp.labels.records import LabelFileError
 from webapp.store import jsonlines
@@ -121,7 +122,8 @@ def pending(db) -> bool:
 
 _LINKED = """
     SELECT l.*, p.id AS other_id, p.text AS other_text, p.document AS other_document,
-        d.title AS other_title, d.outlet AS other_outlet, d.date AS other_date, {direction} AS direction,
+        d.title AS other_title, d.kind AS other_kind, d.outlet AS other_outlet, d.date AS other_date,
+        {direction} AS direction,
         (p.text_hash IS NULL OR p.text != {other_text}) AS stale
     FROM links l
     LEFT JOIN passages p ON p.document = l.{other}_document AND p.position = l.{other}_position
@@ -137,6 +139,10 @@ def for_passage(db, passage_id: int) -> list[dict]:
     outgoing = _LINKED.format(direction="'out'", other="target", this="source", other_text="l.target_text")
     incoming = _LINKED.format(direction="'in'", other="source", this="target", other_text="l.source_text")
     rows = list(db.query(f"{outgoing} UNION ALL {incoming} ORDER BY updated DESC", key + key))
+    for row in rows:
+        kind = row.pop("other_kind")
+        if row["other_id"]:
+            row["other_title"] = display_title(row["other_title"], kind, row["other_outlet"], row["other_date"])
     return rows
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from webapp.corpus.display import display_title
 from webapp.corpus.taxonomy import Taxonomy
 from webapp.labels.current import LABELLED, SAME_TEXT
 
@@ -18,6 +19,8 @@ ACTION_KEYS = {
     "holder": "h;o",
     "skip": "x.k",
     "undo": "u<z",
+    # Capital letters, so that accepting every suggestion never comes from a slip of a topic key.
+    "accept": "A*",
 }
 
 
@@ -28,8 +31,8 @@ FORM_TOPICS = 24
 def next_passage(db, annotator: str, document: str = "", after: int | None = None) -> dict | None:
     """The first passage needing the annotator's labels, in document order.
 
-    With `after` (a passage id), the first one after it, wrapping to the start, so skipped
-    passages come round again.
+    With `document`, only that document's passages come up. With `after` (a passage id), the
+    first one after it, wrapping to the start, so skipped passages come round again.
     """
     scope, params = "", {"annotator": annotator}
     if document:
@@ -60,11 +63,22 @@ def needing(db, annotator: str, document: str = "", limit: int = 5000) -> list[d
 
 
 def passage(db, passage_id: int) -> dict | None:
-    """A passage with its document's title, author, outlet and date, or None."""
+    """A passage with its document's display title, author, outlet and date, or None."""
     rows = list(db.query(
-        "SELECT p.*, d.title, d.author, d.outlet, d.date FROM passages p JOIN documents d ON d.id = p.document WHERE p.id = ?", [passage_id]
+        """SELECT p.*, d.title, d.kind AS document_kind, d.author, d.outlet, d.date
+        FROM passages p JOIN documents d ON d.id = p.document WHERE p.id = ?""", [passage_id]
     ))
-    return rows[0] if rows else None
+    if not rows:
+        return None
+    row = rows[0]
+    row["title"] = display_title(row["title"], row.pop("document_kind"), row["outlet"], row["date"])
+    return row
+
+
+def document_title(db, document: str) -> str | None:
+    """A document's display title, or None when there is no such document."""
+    row = db.execute("SELECT title, kind, outlet, date FROM documents WHERE id = ?", [document]).fetchone()
+    return display_title(*row) if row else None
 
 
 def neighbours(db, document: str, position: int) -> tuple[dict | None, dict | None]:
@@ -79,17 +93,20 @@ def neighbours(db, document: str, position: int) -> tuple[dict | None, dict | No
 
 
 def progress(db, annotator: str) -> list[dict]:
-    """Per document: content passages, how many the annotator labelled, how many anyone did."""
-    return list(
-        db.query(
-            f"""SELECT p.document, coalesce(nullif(d.title, ''), p.document) AS title, count(*) AS content,
-            sum(NOT ({_NEEDS})) AS mine,
-            sum({LABELLED}) AS anyone
-            FROM passages p JOIN documents d ON d.id = p.document
-            WHERE p.kind = 'content' GROUP BY p.document ORDER BY p.document""",
-            {"annotator": annotator},
-        )
+    """Per document: its display title, content passages, how many the annotator labelled, how many anyone did."""
+    rows = db.query(
+        f"""SELECT p.document, d.title, d.kind, d.outlet, d.date, count(*) AS content,
+        sum(NOT ({_NEEDS})) AS mine,
+        sum({LABELLED}) AS anyone
+        FROM passages p JOIN documents d ON d.id = p.document
+        WHERE p.kind = 'content' GROUP BY p.document ORDER BY p.document""",
+        {"annotator": annotator},
     )
+    return [
+        {"document": r["document"], "title": display_title(r["title"], r["kind"], r["outlet"], r["date"]),
+         "content": r["content"], "mine": r["mine"], "anyone": r["anyone"]}
+        for r in rows
+    ]
 
 
 def holders(db, limit: int = 500) -> list[str]:

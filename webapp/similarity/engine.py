@@ -10,6 +10,10 @@ Every representation is a linear map of one matrix of word weights (1 + log tf):
 prefix and word -> n-gram counts are sparse matrices over the vocabulary. So text is tokenised
 once, and an n-gram cosine needs no n-gram vector of the candidate, only its word weights and
 its n-gram vector length, stored at indexing time (n-gram vectors are ~15x word vectors).
+The maps and their weighting live in features.py.
+
+`related` finds the most similar passages anywhere; `rank` orders a set chosen elsewhere (the
+counterpoints, chosen by their labels) with the same score, keeping candidates that score 0.
 
 On Perspectrum (benchmarks/RESULTS-related.md) this beats every single TF-IDF setting tried,
 scikit-learn's char_wb analyzer included, at word-level memory and query cost.
@@ -23,23 +27,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import (
-    ENGLISH_STOP_WORDS,
-    CountVectorizer,
-    TfidfVectorizer,
+
+from webapp.similarity.features import (
+    chunks,
+    document_frequency,
+    fit_words,
+    gram_map,
+    idf,
+    normalized,
+    prefix_map,
+    row_lengths,
+    weighted,
 )
 
 Passage = tuple[int, str, str]
 
-_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
-_PREFIX_LENGTH = 4
-_GRAM_SIZES = (2, 4)
 # Weight of the prefix cosine in the blend, the n-gram cosine gets the rest; tuned on the
 # Perspectrum train and dev claims, and flat between 0.2 and 0.4.
 _PREFIX_WEIGHT = 0.3
@@ -47,8 +54,6 @@ _PREFIX_WEIGHT = 0.3
 # for bigger corpora at ~1 ms a query.
 _CANDIDATES = 200
 _TERMS_SHOWN = 5
-# n-gram statistics are gathered this many passages at a time, to bound build memory.
-_CHUNK = 20_000
 
 
 @dataclass(frozen=True)
@@ -81,16 +86,16 @@ class RelatedIndex:
     def __init__(self, passages: Iterable[Passage]):
         """Fit the vocabulary and idf weights on the passages, then index them."""
         batch = _unique(passages)
-        self._vectorizer, weights = _fit_vectorizer([text for _, text in batch.values()])
+        self._vectorizer, weights = fit_words([text for _, text in batch.values()])
         self._words = self._vectorizer.get_feature_names_out()
-        self._prefixes = _prefix_map(self._words)
+        self._prefixes = prefix_map(self._words)
         self._is_content = np.diff(self._prefixes.indptr) > 0
-        self._grams = _gram_map(self._words)
+        self._grams = gram_map(self._words)
         n_passages = weights.shape[0]
-        self._word_idf = _idf(_document_frequency(weights), n_passages)
-        self._prefix_idf = _idf(_document_frequency(weights @ self._prefixes), n_passages)
-        gram_frequency = sum(_document_frequency(c @ self._grams) for c in _chunks(weights))
-        self._gram_idf = _idf(gram_frequency, n_passages)
+        self._word_idf = idf(document_frequency(weights), n_passages)
+        self._prefix_idf = idf(document_frequency(weights @ self._prefixes), n_passages)
+        gram_frequency = sum(document_frequency(c @ self._grams) for c in chunks(weights))
+        self._gram_idf = idf(gram_frequency, n_passages)
         self._rows = _Rows(
             weights=sp.csr_matrix((0, len(self._words)), dtype=np.float32),
             postings=sp.csc_matrix((0, self._prefixes.shape[1]), dtype=np.float32),
@@ -135,8 +140,8 @@ class RelatedIndex:
     def _append(self, batch: dict[int, tuple[str, str]], weights: sp.csr_matrix) -> None:
         old = self._rows
         codes = [self._document_code(document) for document, _ in batch.values()]
-        postings = _normalized(_weighted(weights @ self._prefixes, self._prefix_idf))
-        lengths = [self._gram_lengths(chunk) for chunk in _chunks(weights)]
+        postings = normalized(weighted(weights @ self._prefixes, self._prefix_idf))
+        lengths = [self._gram_lengths(chunk) for chunk in chunks(weights)]
         self._rows = _Rows(
             weights=sp.vstack([old.weights, weights], format="csr"),
             postings=sp.vstack([old.postings, postings], format="csc"),
@@ -174,6 +179,32 @@ class RelatedIndex:
         query = self._vectorizer.transform([text])
         return self._search(self._rows, query, k, code, allowed_rows)
 
+    def _rank(self, passage_id: int, candidates: Collection[int], k: int, offset: int) -> list[Match]:
+        ids = np.unique(np.fromiter(candidates, dtype=np.int64, count=len(candidates)))
+        row = self._row_of[passage_id]
+        found = np.fromiter((self._row_of.get(int(i), -1) for i in ids), dtype=np.int64, count=len(ids))
+        rows = self._rows  # taken after reading row numbers, so it holds all of them
+        words = rows.weights[row : row + 1]
+        indexed = found >= 0
+        scores = np.zeros(len(ids), dtype=np.float64)
+        if indexed.any():
+            # The same blend as `_search`, but for every candidate: the labels chose them, so
+            # one that shares no prefix with the passage is still listed, after the similar ones.
+            query = normalized(weighted(words @ self._prefixes, self._prefix_idf))
+            prefix = _prefix_scores(rows, query)[found[indexed]]
+            grams = self._gram_cosines(rows, words, found[indexed])
+            scores[indexed] = np.clip(_PREFIX_WEIGHT * prefix + (1 - _PREFIX_WEIGHT) * grams, 0, 1)
+        order = np.lexsort((ids, -scores))[max(offset, 0) : max(offset, 0) + max(k, 0)]
+        query_words = (words.indices, words.data)
+        return [
+            Match(
+                id=int(ids[i]),
+                score=float(scores[i]),
+                terms=self._shared_terms(query_words, _row(rows.weights, found[i])) if found[i] >= 0 else (),
+            )
+            for i in order
+        ]
+
     def _search(
         self,
         rows: _Rows,
@@ -183,7 +214,7 @@ class RelatedIndex:
         allowed_rows: np.ndarray | None,
     ) -> list[Match]:
         """The k best rows for one row of word weights, skipping a document (by its code)."""
-        query = _normalized(_weighted(words @ self._prefixes, self._prefix_idf))
+        query = normalized(weighted(words @ self._prefixes, self._prefix_idf))
         scores = _prefix_scores(rows, query)
         scores[rows.documents == exclude_document] = 0
         candidates = _top(scores, allowed_rows, max(_CANDIDATES, k))
@@ -204,12 +235,12 @@ class RelatedIndex:
         ]
 
     def _gram_lengths(self, weights: sp.csr_matrix) -> np.ndarray:
-        return _row_lengths(_weighted(weights @ self._grams, self._gram_idf))
+        return row_lengths(weighted(weights @ self._grams, self._gram_idf))
 
     def _gram_cosines(
         self, rows: _Rows, words: sp.csr_matrix, candidates: np.ndarray
     ) -> np.ndarray:
-        query = _normalized(_weighted(words @ self._grams, self._gram_idf))
+        query = normalized(weighted(words @ self._grams, self._gram_idf))
         dense = np.zeros(self._grams.shape[1], dtype=np.float32)
         dense[query.indices] = query.data * self._gram_idf[query.indices]
         # (w @ grams * idf) . q == w . (grams @ (idf * q)): one pass over the word -> n-gram
@@ -262,6 +293,22 @@ def related_to_text(
     return index._related_to_text(text, k, exclude_document, allowed)
 
 
+def rank(
+    index: RelatedIndex,
+    passage_id: int,
+    candidates: Collection[int],
+    k: int = 10,
+    offset: int = 0,
+) -> list[Match]:
+    """Every candidate ranked by similarity to an indexed passage, best first; the k from `offset` on.
+
+    Unlike `related`, nothing is left out: candidates that share no word with the passage, or
+    that are not in the index, score 0 and come last. Ties go to the lower id. The caller
+    chooses the candidates, so it also decides whether the passage's own document counts.
+    """
+    return index._rank(passage_id, candidates, k, offset)
+
+
 def corpus_key(passages: Iterable[Passage]) -> str:
     """Hex digest of the passages, independent of their order, to key a cached index."""
     digest = hashlib.sha256()
@@ -273,84 +320,6 @@ def corpus_key(passages: Iterable[Passage]) -> str:
 def _unique(passages: Iterable[Passage]) -> dict[int, tuple[str, str]]:
     """Passages by id; a later tuple with the same id replaces an earlier one."""
     return {int(i): (document, text) for i, document, text in passages}
-
-
-def _fit_vectorizer(texts: list[str]) -> tuple[TfidfVectorizer, sp.csr_matrix]:
-    """Word weights 1 + log tf; idf and L2 norm come later, per derived representation."""
-    vectorizer = TfidfVectorizer(
-        lowercase=True,
-        strip_accents="unicode",
-        token_pattern=_TOKEN_PATTERN,
-        ngram_range=(1, 1),
-        stop_words=None,  # the n-gram stage needs stop words; the prefix map drops them
-        sublinear_tf=True,
-        use_idf=False,
-        norm=None,
-        dtype=np.float32,
-    )
-    if any(re.search(_TOKEN_PATTERN, text) for text in texts):
-        return vectorizer, vectorizer.fit_transform(texts)
-    # Without a single word there is nothing to learn. "!" is never a token, so this vocabulary
-    # matches nothing; TfidfVectorizer insists on fitting at least one text.
-    vectorizer.set_params(vocabulary=["!"]).fit([""])
-    return vectorizer, sp.csr_matrix((len(texts), 1), dtype=np.float32)
-
-
-def _prefix_map(words: np.ndarray) -> sp.csr_matrix:
-    """Binary word x prefix matrix; stop words map to no prefix at all."""
-    columns: dict[str, int] = {}
-    rows, cols = [], []
-    for row, word in enumerate(words):
-        if word not in ENGLISH_STOP_WORDS:
-            rows.append(row)
-            cols.append(columns.setdefault(word[:_PREFIX_LENGTH], len(columns)))
-    ones = np.ones(len(rows), dtype=np.float32)
-    return sp.csr_matrix((ones, (rows, cols)), shape=(len(words), len(columns)))
-
-
-def _gram_map(words: np.ndarray) -> sp.csr_matrix:
-    """Word x character n-gram count matrix (n-grams of the space-padded word)."""
-    grams = CountVectorizer(
-        analyzer="char_wb", ngram_range=_GRAM_SIZES, lowercase=False, dtype=np.float32
-    )
-    return grams.fit_transform(words)
-
-
-def _chunks(matrix: sp.csr_matrix) -> Iterator[sp.csr_matrix]:
-    """Row blocks of the matrix; one (maybe empty) block at least."""
-    for start in range(0, max(matrix.shape[0], 1), _CHUNK):
-        yield matrix[start : start + _CHUNK]
-
-
-def _document_frequency(matrix: sp.csr_matrix) -> np.ndarray:
-    """Rows with a nonzero per column (sparse products hold no duplicate entries)."""
-    return np.bincount(matrix.tocsr().indices, minlength=matrix.shape[1])
-
-
-def _idf(document_frequency: np.ndarray, n_documents: int) -> np.ndarray:
-    """Smoothed idf, as TfidfVectorizer(smooth_idf=True) computes it."""
-    return (np.log((1 + n_documents) / (1 + document_frequency)) + 1).astype(np.float32)
-
-
-def _weighted(features: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
-    """Feature weights times idf."""
-    features = features.tocsr()
-    data = features.data * idf[features.indices]
-    return sp.csr_matrix((data, features.indices, features.indptr), shape=features.shape)
-
-
-def _row_lengths(matrix: sp.csr_matrix) -> np.ndarray:
-    """L2 length of each row, 1 for empty rows so that dividing by it is safe."""
-    lengths = np.sqrt(matrix.power(2) @ np.ones(matrix.shape[1], dtype=np.float32))
-    return np.where(lengths > 0, lengths, 1).astype(np.float32)
-
-
-def _normalized(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    """Rows scaled in place to unit L2 length, like TfidfVectorizer(norm="l2")."""
-    # sklearn's normalize rejects matrices without columns (an all-stop-word corpus has no
-    # prefixes) and costs more than the product itself on one query row.
-    matrix.data /= np.repeat(_row_lengths(matrix), np.diff(matrix.indptr))
-    return matrix
 
 
 def _prefix_scores(rows: _Rows, query: sp.csr_matrix) -> np.ndarray:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from webapp.corpus.display import display_title
 from webapp.labels import current, links
 from webapp.similarity import engine
+from webapp.similarity.counterpoints import opposing, sides
 
 MODES = ("all", "same_topic", "counterpoints")
-OPPOSITE = {"favour": "against", "against": "favour"}
 # Incremental updates keep the vocabulary of the last full build; past this share of changed
 # passages a full rebuild gives better suggestions.
 REBUILD_AFTER = 0.2
@@ -61,12 +62,14 @@ def suggestions(db, index: engine.RelatedIndex | None, passage_id: int, mode: st
                 k: int = 10) -> list[dict]:
     """The passages in `index` most related to one passage, from other documents, for a panel or the API.
 
-    `same_topic` keeps passages labelled with a topic the passage has; `counterpoints` keeps
-    passages taking the opposite stance on such a topic. Pairs someone dismissed are left out.
+    `same_topic` keeps passages labelled with a topic the passage has; `counterpoints` lists
+    the passage's counterpoints (see `counterpoints`). Pairs someone dismissed are left out.
     """
+    if mode == "counterpoints":
+        return counterpoints(db, index, passage_id, k).found
     if index is None or passage_id not in index:
         return []
-    wanted = _wanted(db, passage_id, mode)
+    wanted = _same_topic(db, passage_id) if mode == "same_topic" else None
     allowed = None if wanted is None else current.passages_with_stances(db, wanted)
     if allowed is not None and not allowed:
         return []
@@ -82,13 +85,40 @@ def suggestions(db, index: engine.RelatedIndex | None, passage_id: int, mode: st
     return found[:k]
 
 
-def _wanted(db, passage_id: int, mode: str) -> set[tuple[str, str]] | None:
-    if mode == "all":
-        return None
+def _same_topic(db, passage_id: int) -> set[tuple[str, str]]:
     stances = current.passage_stances(db, [passage_id]).get(passage_id, {})
-    if mode == "same_topic":
-        return {(topic, other) for topic in stances for other in ("favour", "neutral", "against")}
-    return {(topic, OPPOSITE[stance]) for topic, stance in stances.items() if stance in OPPOSITE}
+    return {(topic, other) for topic in stances for other in ("favour", "neutral", "against")}
+
+
+@dataclass(frozen=True)
+class Counterpoints:
+    """A page of a passage's counterpoints in other documents, and what the rest of them are."""
+
+    found: list[dict]  # the page, most similar first, as `describe` gives them
+    total: int  # counterpoints in other documents, less the dismissed ones
+    dismissed: int
+    same_document: int  # in the passage's own document: not listed, the panel shows other sources
+    takes_sides: bool  # False when the passage is neutral or unlabelled, which nothing counters
+
+
+def counterpoints(db, index: engine.RelatedIndex | None, passage_id: int, k: int = 10,
+                  offset: int = 0) -> Counterpoints:
+    """The passage's counterpoints (counterpoints.py) in other documents, most similar first.
+
+    Every one is ranked, those sharing no word with the passage last; `k` and `offset` choose
+    the page. If the passage is not in the index (yet) they come in id order.
+    """
+    wanted = sides(db, passage_id)
+    candidates = opposing(db, wanted) if wanted else {}
+    row = db.execute("SELECT document FROM passages WHERE id = ?", [passage_id]).fetchone()
+    same = {pid for pid, document in candidates.items() if row and document == row[0]}
+    dismissed = links.dismissed_ids(db, passage_id) & (candidates.keys() - same)
+    chosen = candidates.keys() - same - dismissed
+    if index is not None and passage_id in index:
+        matches = engine.rank(index, passage_id, chosen, k, offset)
+    else:
+        matches = [engine.Match(pid, 0.0, ()) for pid in sorted(chosen)[offset : offset + k]]
+    return Counterpoints(describe(db, matches), len(chosen), len(dismissed), len(same), bool(wanted))
 
 
 def describe(db, matches: list[engine.Match]) -> list[dict]:
@@ -99,11 +129,13 @@ def describe(db, matches: list[engine.Match]) -> list[dict]:
     rows = {
         row["id"]: row
         for row in db.query(
-            f"""SELECT p.id, p.document, p.position, p.text, d.title, d.outlet, d.date FROM passages p
+            f"""SELECT p.id, p.document, p.position, p.text, d.title, d.kind, d.outlet, d.date FROM passages p
             JOIN documents d ON d.id = p.document WHERE p.id IN ({', '.join('?' for _ in ids)})""",
             ids,
         )
     }
+    for row in rows.values():
+        row["title"] = display_title(row["title"], row.pop("kind"), row["outlet"], row["date"])
     stances = current.passage_stances(db, ids)
     return [
         {

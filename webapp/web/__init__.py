@@ -22,6 +22,7 @@ from webapp.web import (
     login,
     passages,
     related,
+    rendering,
     search,
     security,
     topics,
@@ -88,6 +89,7 @@ def create_app(test_config: dict | None = None, *, corpus: Path | None = None) -
     app.register_blueprint(api.bp)
     app.register_blueprint(analysis.bp)
     app.jinja_env.globals["kind_labels"] = KIND_LABELS
+    rendering.init_app(app)
     # Form fields show the limits the label rules enforce, so the browser stops a typist early.
     app.jinja_env.globals["label_limits"] = {"holder": validation.MAX_HOLDER, "note": validation.MAX_NOTE}
 

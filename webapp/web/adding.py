@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from webapp.corpus import preview, sources, textfiles
+from webapp.corpus.display import display_title
 from webapp.corpus.splitting import CONTENT
 from webapp.corpus.textfiles import EDITABLE_FIELDS, BadInput
 from webapp.web.database import get_db
@@ -59,7 +60,7 @@ def edit():
 
 @bp.post("/save")
 def save():
-    """Save the previewed document to seeds/ and the database, then show it."""
+    """Save the previewed document to seeds/ and the database, then show it, ready to label."""
     values, name = posted_fields()
     try:
         draft = draft_from_form()
@@ -80,6 +81,9 @@ def save():
         )
     except (BadInput, sources.CorpusError) as exc:
         return show_preview(preview.refresh(draft), values, name, str(exc))
+    title = display_title(metadata["title"], metadata["kind"], metadata["outlet"], metadata["date"])
+    content = sum(p.kind == CONTENT for p in draft)
+    flash(f"Saved “{title}”: {content} of its {len(draft)} passages are content, ready to label.")
     return redirect(url_for("documents.show", name=saved.name), 303)
 
 

@@ -34,7 +34,7 @@ def queue():
     """The next passage that needs the annotator's labels, or the one asked for."""
     db = get_db()
     document = request.args.get("document", "")
-    if document and not db["documents"].count_where("id = ?", [document]):
+    if document and label_queue.document_title(db, document) is None:
         abort(404, f"There is no document “{document}”.")
     if request.args.get("order") in QUEUE_ORDERS:
         session["queue_order"] = request.args["order"]
@@ -171,6 +171,7 @@ def _queue_page(passage_id: int | None, document: str):
         order=session.get("queue_order", "document"),
         documents=progress,
         progress=progress if not document else [d for d in progress if d["document"] == document],
+        scope_title=label_queue.document_title(db, document) if document else "",
         passage=passage,
         undoable=editor.last_undoable(db, annotator),
         taxonomy=tax,

@@ -24,18 +24,33 @@ LINK_NOUNS = {
 }
 MODE_NAMES = {"all": "All", "same_topic": "Same topic", "counterpoints": "Counterpoints"}
 PANEL_SIZE = 8
+# A passage can have thousands of counterpoints; "Show more" pages through them up to here.
+MAX_SHOWN = 200
 
 
-def panel_context(db, passage: dict, mode: str = "all", error: str = "") -> dict:
-    """What the related panel shows for a passage: suggestions in a mode, and confirmed links."""
+def panel_context(db, passage: dict, mode: str = "all", error: str = "", shown: int | None = None) -> dict:
+    """What the related panel shows for a passage: suggestions in a mode, and confirmed links.
+
+    Counterpoints are all listed, `shown` at a time (PANEL_SIZE by default, MAX_SHOWN at most).
+    """
     mode = mode if mode in index.MODES else "all"
     on = similarity_enabled() and passage["kind"] == "content"
+    shown = min(max(shown or PANEL_SIZE, PANEL_SIZE), MAX_SHOWN)
+    counter, suggestions = None, []
+    if on and mode == "counterpoints":
+        counter = index.counterpoints(db, related_index(db), passage["id"], shown)
+        suggestions = counter.found
+    elif on:
+        suggestions = index.suggestions(db, related_index(db), passage["id"], mode, PANEL_SIZE)
+    more = counter is not None and counter.total > shown and shown < MAX_SHOWN
     return {
         "related_enabled": similarity_enabled(),
         "related_on": on,
         "passage_has_labels": bool(current.passage_stances(db, [passage["id"]])),
         "related_mode": mode,
-        "suggestions": index.suggestions(db, related_index(db), passage["id"], mode, PANEL_SIZE) if on else [],
+        "counterpoints": counter,
+        "more_shown": min(shown + PANEL_SIZE, MAX_SHOWN) if more else None,
+        "suggestions": suggestions,
         "linked": [row for row in links.for_passage(db, passage["id"]) if row["relation"] != links.DISMISSED],
         "relations": links.RELATIONS,
         "mode_names": MODE_NAMES,
@@ -61,11 +76,12 @@ def editor_context(db, passage: dict, annotator: str | None) -> dict:
     tax = get_taxonomy()
     rows = editor.state(db, passage["document"], passage["position"], annotator) if annotator else []
     before, after = label_queue.neighbours(db, passage["document"], passage["position"])
-    suggested = _suggestions(db, passage, tax, rows)
+    suggested, waiting = _suggestions(db, passage, tax, rows)
     form_rows = label_queue.form_rows(tax, rows, passage["text"], suggested)
     shown = _relevant_rows(db, passage, form_rows)
     return {
         "rows": shown,
+        "suggestions_wait": waiting,
         "hidden_topics": len(form_rows) - len(shown),
         "reviewed": any(r["topic"] == "" and r["text"] == passage["text"] for r in rows),
         "stale": any(r["text"] != passage["text"] for r in rows),
@@ -92,12 +108,13 @@ def _relevant_rows(db, passage: dict, rows: list[dict]) -> list[dict]:
     ]
 
 
-def _suggestions(db, passage: dict, tax, rows: list[dict]) -> dict:
-    """Model suggestions per topic for a passage the annotator has not labelled yet."""
+def _suggestions(db, passage: dict, tax, rows: list[dict]) -> tuple[dict, dict[str, int]]:
+    """For a passage the annotator has not labelled yet: the suggestions worth showing per
+    topic, and per topic not pre-filled yet, about how many more labels its models need."""
     if rows or passage["kind"] != "content" or not current_app.config.get("SUGGESTIONS", True):
-        return {}
+        return {}, {}
     model = suggestion_model(db, tax.ids)
-    return {s.topic: s for s in model.suggest([passage["text"]])[0]} if model else {}
+    return (model.confident([passage["text"]])[0], model.waiting) if model else ({}, {})
 
 
 def passage_labels(db, document: str, position: int | None = None) -> dict[int, list[dict]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
+from webapp.labels import queue as label_queue
 from webapp.web import panels
 from webapp.web.database import get_db, get_taxonomy
 
@@ -14,16 +15,9 @@ bp = Blueprint("passages", __name__, url_prefix="/passages")
 def show(passage_id: int):
     """Show a passage, its labels by annotator, and its neighbours."""
     db = get_db()
-    rows = list(
-        db.query(
-            """SELECT p.*, d.title, d.outlet, d.date, d.author FROM passages p
-            JOIN documents d ON d.id = p.document WHERE p.id = ?""",
-            [passage_id],
-        )
-    )
-    if not rows:
+    passage = label_queue.passage(db, passage_id)
+    if passage is None:
         abort(404, f"There is no passage number {passage_id}.")
-    passage = rows[0]
     return render_template(
         "passages/show.html",
         passage=passage,

@@ -22,12 +22,12 @@ def _passage(db, passage_id: int) -> dict:
 
 @bp.get("/<int:passage_id>/related")
 def related(passage_id: int):
-    """The related panel alone for htmx, or as a page of its own."""
+    """The related panel alone for htmx, or as a page of its own; `shown` pages through counterpoints."""
     if not similarity_enabled():
         abort(404, "Related passages are switched off in this installation (SIMILARITY = False).")
     db = get_db()
     passage = _passage(db, passage_id)
-    context = panels.panel_context(db, passage, request.args.get("mode", "all"))
+    context = panels.panel_context(db, passage, request.args.get("mode", "all"), shown=request.args.get("shown", type=int))
     return render("related/related.html", "panel", passage=passage, taxonomy=get_taxonomy(), **context)
 
 

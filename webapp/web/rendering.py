@@ -1,9 +1,30 @@
-"""Full page or htmx fragment from the same URL and template, and sizes shown in words."""
+"""Full page or htmx fragment from the same URL and template; dates, titles and sizes shown in words."""
 
 from __future__ import annotations
 
 from flask import current_app, render_template, request
 from jinja2_fragments.flask import render_block
+from markupsafe import Markup
+
+from webapp.corpus.display import display_title, natural_date
+
+
+def init_app(app) -> None:
+    """Register the filters every template shows dates and document titles with."""
+    app.add_template_filter(time_element, "when")
+    app.add_template_filter(document_title)
+
+
+def time_element(value: str | None) -> Markup:
+    """A date or timestamp as a <time> element: natural words, the ISO value for machines."""
+    if not value:
+        return Markup("")
+    return Markup('<time datetime="{}">{}</time>').format(value, natural_date(value))
+
+
+def document_title(document) -> str:
+    """The display title of a document row (title, kind, outlet, date), never its file name."""
+    return display_title(document["title"], document["kind"], document["outlet"], document["date"])
 
 
 def wants_fragment() -> bool:

@@ -50,6 +50,9 @@ def topic(topic_id: str):
     if topic is None:
         abort(404, f"There is no topic “{topic_id}” in this corpus.")
     filters = comparison.Filters.from_args(request.args)
+    # Phones show one stance column at a time; `col` names it so that the choice is a shareable URL.
+    col = request.args.get("col", "")
+    col = col if col in taxonomy.STANCES else ""
     view = _view(db, topic.id, filters)
     limit = filters.limit
     shown_columns = {stance: column[:limit] for stance, column in view.columns.items()}
@@ -67,7 +70,10 @@ def topic(topic_id: str):
         column_totals={stance: len(column) for stance, column in view.columns.items()},
         rows=shown_rows,
         row_total=len(view.rows),
-        more_url=url_for("topics.topic", topic_id=topic.id, **_args(filters, limit=limit + comparison.PAGE)),
+        more_url=url_for("topics.topic", topic_id=topic.id, **_args(filters, col=col, limit=limit + comparison.PAGE)),
+        col=col,
+        shown_column=col or filters.stance or taxonomy.STANCES[0],
+        tab_urls={s: url_for("topics.topic", topic_id=topic.id, **_args(filters, col=s)) for s in taxonomy.STANCES},
         overall=view.overall,
         per_source=view.per_source,
         more_sources=view.more_sources,

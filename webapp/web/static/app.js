@@ -106,3 +106,87 @@
   document.addEventListener("htmx:responseError", (event) => show(messageOf(event.detail.xhr)));
   document.addEventListener("htmx:sendError", () => show(UNREACHABLE));
 })();
+
+// Selects marked data-commit-choice send their choice once it is made, not while the person looks
+// through the options: htmx listens for the `commit` event sent here. Chromium on Linux and Windows
+// changes a closed select, and fires `change`, at every arrow key, so a request on `change` went
+// out at the first arrow and re-rendered the add-document preview before the kind wanted was
+// reached. A change made by a key press waits for Enter or for leaving the select, and Escape
+// takes it back; a change made in the open list (mouse, or Enter there) is sent at once.
+(function commitChoices() {
+  "use strict";
+  let browsing = null; // the select whose value the key press being handled may change
+  let pressed = null; // what the pointer press being handled went down on
+
+  function choiceSelect(event) {
+    const el = event.target;
+    return el instanceof HTMLSelectElement && el.hasAttribute("data-commit-choice") ? el : null;
+  }
+
+  function rendered(select) {
+    return Array.from(select.options).find((option) => option.defaultSelected) || select.options[0];
+  }
+
+  function changed(select) {
+    return select.selectedIndex >= 0 && select.options[select.selectedIndex] !== rendered(select);
+  }
+
+  function commit(select) {
+    if (changed(select)) select.dispatchEvent(new Event("commit"));
+  }
+
+  // Capturing, to act before the keyboard shortcuts above blur a select on Escape.
+  document.addEventListener("keydown", (event) => {
+    const select = choiceSelect(event);
+    if (!select) return;
+    if (event.key === "Enter" && changed(select)) {
+      event.preventDefault(); // Chromium would open the list instead
+      commit(select);
+    } else if (event.key === "Escape") {
+      rendered(select).selected = true;
+    } else if (event.key !== "Tab") {
+      // The browser changes the value, and fires `change`, before this key press's task ends.
+      browsing = select;
+      setTimeout(() => { browsing = null; });
+    }
+  }, true);
+
+  document.addEventListener("change", (event) => {
+    const select = choiceSelect(event);
+    if (select && select !== browsing) commit(select);
+  });
+
+  document.addEventListener("pointerdown", (event) => {
+    pressed = event.target;
+    setTimeout(() => { pressed = null; });
+  }, true);
+
+  // A press on one of the form's buttons sends the form, this choice included. Sending it now as
+  // well would swap in a new form under the pointer, and the button would never get its click.
+  document.addEventListener("focusout", (event) => {
+    const select = choiceSelect(event);
+    const button = pressed instanceof Element ? pressed.closest("button, input[type=submit]") : null;
+    if (select && !(button && button.form === select.form)) commit(select);
+  });
+})();
+
+// A form marked data-keep-scroll keeps the page where it was when htmx swaps in a new one. htmx
+// inserts the new form before removing the old, and Chromium's scroll anchoring follows the old
+// one down, so the page jumped by a form's height. An error in the new form is brought into view
+// instead: it is printed at the top of the form, maybe far above the control that was used.
+(function keepScrollAcrossSwaps() {
+  "use strict";
+  let kept = null;
+
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    kept = event.detail.target.hasAttribute("data-keep-scroll") ? [window.scrollX, window.scrollY] : null;
+  });
+
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (!kept || !event.target.hasAttribute("data-keep-scroll")) return;
+    window.scrollTo(kept[0], kept[1]);
+    kept = null;
+    const error = event.target.querySelector("[role=alert]");
+    if (error) error.scrollIntoView({ block: "nearest" });
+  });
+})();

@@ -42,16 +42,33 @@
     }
   }
 
-  function toggle(form, row) {
-    if (stanceOf(row) || row.classList.contains("pending")) {
+  // A topic key selects its topic, keeping any stance it has, so a pre-filled suggestion is
+  // accepted rather than wiped. Only on the topic already selected does the key drop it.
+  function pick(form, row) {
+    if (row === activeRow(form)) {
       row.querySelector('input[type="radio"][value=""]').checked = true;
       row.classList.remove("pending", "active");
     } else {
-      row.classList.add("pending");
+      if (!stanceOf(row)) row.classList.add("pending");
       activate(form, row);
     }
     say(form, "");
     refresh(form);
+  }
+
+  // Accepting takes the model's proposal as it stood, so it also undoes changes made to those topics.
+  function acceptSuggestions(form) {
+    form.querySelectorAll(".topic-row[data-suggested]").forEach(function (row) {
+      row.querySelector('input[type="radio"][value="' + row.dataset.suggested + '"]').checked = true;
+    });
+    say(form, "");
+    refresh(form);
+  }
+
+  // The holder key needs no topic key first when only one topic is chosen, as with a lone suggestion.
+  function holderRow(form) {
+    const chosen = rows(form).filter(function (r) { return stanceOf(r) || r.classList.contains("pending"); });
+    return activeRow(form) || (chosen.length === 1 ? chosen[0] : null);
   }
 
   function setStance(form, stance) {
@@ -82,15 +99,18 @@
     const keys = form.dataset;
     const key = event.key;
     const row = rows(form).find(function (r) { return r.dataset.key && r.dataset.key === key; });
+    const stance = STANCES.find(function (s) { return keys["key" + s[0].toUpperCase() + s.slice(1)] === key; });
     let handled = true;
-    if (row) toggle(form, row);
-    else if (STANCES.some(function (s) { return keys["key" + s[0].toUpperCase() + s.slice(1)] === key; })) {
-      setStance(form, STANCES.find(function (s) { return keys["key" + s[0].toUpperCase() + s.slice(1)] === key; }));
-    } else if (key === keys.keyHolder) {
-      const active = activeRow(form);
-      if (active) active.querySelector('input[name^="holder-"]').focus();
-      else say(form, "Press a topic key first, then the holder key.");
-    } else if (key === "Enter" && !["BUTTON", "A", "SUMMARY"].includes(target.tagName)) form.requestSubmit();
+    if (row) pick(form, row);
+    else if (stance) setStance(form, stance);
+    else if (key === keys.keyHolder) {
+      const chosen = holderRow(form);
+      if (chosen) {
+        activate(form, chosen);
+        chosen.querySelector('input[name^="holder-"]').focus();
+      } else say(form, "Press a topic key first, then the holder key.");
+    } else if (key === keys.keyAccept) acceptSuggestions(form);
+    else if (key === "Enter" && !["BUTTON", "A", "SUMMARY"].includes(target.tagName)) form.requestSubmit();
     else if (key === keys.keySkip) click('[data-action="skip"]');
     else if (key === keys.keyUndo) click('[data-action="undo"]');
     else if (key === "?" && target.tagName === "INPUT") {
@@ -108,7 +128,10 @@
     refresh(form);
   });
 
-  document.addEventListener("focusin", function (event) {
+  // A click on a topic's controls selects it, but focus alone does not: Tab and Shift-Tab pass
+  // through other topics on the way to the note or the save button, and must not retarget the
+  // stance keys or copy a holder into them.
+  document.addEventListener("click", function (event) {
     const form = event.target.closest && event.target.closest("form.label-form");
     const row = form && event.target.closest(".topic-row");
     if (row) activate(form, row);
@@ -122,6 +145,8 @@
     if (waiting) {
       event.preventDefault();
       event.stopImmediatePropagation();
+      // The message offers the stance keys and this topic's key, so both must act on this topic.
+      activate(form, waiting);
       const name = waiting.querySelector(".topic-name strong").textContent;
       say(form, "Choose a stance for " + name + " (" + [form.dataset.keyFavour, form.dataset.keyNeutral,
         form.dataset.keyAgainst].join(" / ") + "), or press " + waiting.dataset.key + " again to drop it.");
