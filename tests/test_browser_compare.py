@@ -81,3 +81,18 @@ def test_shortcut_keys_open_the_key_map_and_focus_search(page):
     page.keyboard.press("Escape")
     page.keyboard.press("/")
     assert page.evaluate("document.activeElement.id") == "q"
+
+
+def test_stance_headers_stay_in_view_and_every_card_names_its_stance(page):
+    page.set_viewport_size({"width": 1366, "height": 500})
+    page.goto("/topics/deportation")
+    against = page.locator("section.column.stance-against")
+    header = against.locator("h2")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.evaluate("y => window.scrollTo(0, y)", against.bounding_box()["y"] + against.bounding_box()["height"] / 2)
+    box = header.bounding_box()
+    assert 0 <= box["y"] < 5, f"the Against header scrolled away (top at {box['y']} px)"
+    for stance, label in [("favour", "Supports returns"), ("neutral", "Neutral"), ("against", "Opposes returns")]:
+        cards = page.locator(f"section.column.stance-{stance} .card")
+        assert cards.count()
+        assert cards.locator(".badge").all_inner_texts() == [label] * cards.count()
