@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -159,15 +160,24 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def live_server(app):
-    """The app served on a free 127.0.0.1 port in a background thread; yields its base URL."""
+@contextmanager
+def served(app):
+    """Serve `app` on a free 127.0.0.1 port in a background thread for the block; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served on a free 127.0.0.1 port in a background thread; yields its base URL."""
+    with served(app) as base:
+        yield base
 
 
 @pytest.fixture

@@ -3,13 +3,10 @@ widths, one h1 per page, the skip link and the keyboard focus ring."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from conftest import PAKISTAN, REPO, add_second_annotator, passage_id
+from conftest import PAKISTAN, REPO, add_second_annotator, passage_id, served
 from playwright.sync_api import expect
 from test_auth import shared_app
-from werkzeug.serving import make_server
 
 pytestmark = pytest.mark.browser
 
@@ -87,12 +84,8 @@ def preview(tab):
 @pytest.fixture
 def shared_server(corpus):
     """A shared-mode app, where annotators sign in, served on a free 127.0.0.1 port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, shared_app(corpus), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with served(shared_app(corpus)) as base:
+        yield base
 
 
 @pytest.mark.parametrize("width", VIEWPORTS)

@@ -4,17 +4,12 @@ topic pages switch stances with tabs, and the label form is one column."""
 from __future__ import annotations
 
 import re
-import threading
 from collections import Counter
 
 import pytest
-from conftest import PAKISTAN, add_second_annotator, corpus_config, passage_id
+from conftest import PAKISTAN, add_second_annotator, passage_id, served
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
-
-from webapp import create_app
-from webapp.labels.build import build
-from webapp.store.db import connect
+from test_auth import shared_app
 
 pytestmark = pytest.mark.browser
 
@@ -102,16 +97,8 @@ def phone(request, browser, live_server):
 @pytest.fixture
 def shared_server(corpus):
     """A shared-mode app, the one with a sign-in page, served on a free loopback port."""
-    shared = create_app({**corpus_config(corpus), "SHARED": True, "SECRET_KEY": "phone-test-secret"})
-    db = connect(shared.config["DATABASE"])
-    build(db, corpus / "seeds", corpus / "labels")
-    db.close()
-    server = make_server("127.0.0.1", 0, shared, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with served(shared_app(corpus)) as base:
+        yield base
 
 
 def every_page(page, db):
