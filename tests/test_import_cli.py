@@ -222,6 +222,17 @@ def test_add_topics_appends_missing_topics_to_the_taxonomy(runner, loaded, tmp_p
     db.close()
 
 
+def test_add_topics_starts_a_taxonomy_and_names_the_topics_without_a_target(runner, tmp_path):
+    corpus = tmp_path / "fresh"
+    content = jsonl({"document": "d", "text": "Dams help farmers.", "labels": [{"topic": "water", "stance": "favour"}]})
+    result = runner.invoke(main, ["--corpus", str(corpus), "documents", "import", "--jsonl", "--add-topics",
+                                  str(write(tmp_path, "water.jsonl", content))])
+    assert result.exit_code == 0, result.output
+    assert "No target proposition given for: water" in result.output
+    water = taxonomy.load(corpus / "labels" / "taxonomy.toml").get("water")
+    assert water.target_missing and "TODO" not in (corpus / "labels" / "taxonomy.toml").read_text()
+
+
 def test_jsonl_documents_already_in_the_corpus_are_refused(runner, loaded, tmp_path):
     assert import_documents(runner, loaded, "--jsonl", str(write(tmp_path, "batch.jsonl", BATCH))).exit_code == 0
     before = state(loaded)

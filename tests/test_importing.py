@@ -140,6 +140,9 @@ def test_add_topics_collects_new_topics_with_their_target():
     lines = [line(document="d", text="x", labels=[{"topic": "water", "stance": "against", "topic_target": "Dams help."}])]
     batch = batches.parse_jsonl(lines, ("recognition",), "ann", "now", add_topics=True)
     assert batch.new_topics == {"water": {"id": "water", "name": "Water", "target": "Dams help."}}
+    untargeted = [line(document="d", text="x", labels=[{"topic": "soil", "stance": "against"}])]
+    batch = batches.parse_jsonl(untargeted, (), "ann", "now", add_topics=True)
+    assert batch.new_topics == {"soil": {"id": "soil", "name": "Soil"}}
     bad = [line(document="d", text="x", labels=[{"topic": "Bad Id", "stance": "against"}])]
     with pytest.raises(BadInput, match="line 1: .*id 'Bad Id'"):
         batches.parse_jsonl(bad, (), "ann", "now", add_topics=True)

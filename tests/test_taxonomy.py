@@ -39,12 +39,15 @@ def test_topics_round_trip_through_the_database(memory_db):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("", "needs at least one [[topics]] table"),
-        ("topics = 3", "needs at least one [[topics]] table"),
+        ("topics = 3", "topics must be [[topics]] tables"),
         ("[[topics]]\nname = 'X'\ntarget = 'Y'", "id None must be lowercase"),
         ("[[topics]]\nid = 'Bad Id'\nname = 'X'\ntarget = 'Y'", "id 'Bad Id' must be lowercase"),
         ("[[topics]]\nid = 'x'\ntarget = 'Y'", "topic 'x': missing 'name'"),
-        ("[[topics]]\nid = 'x'\nname = 'X'", "topic 'x': missing 'target'"),
+        ("[[topics]]\nid = 'new'\nname = 'X'", "id 'new' is reserved"),
+        ("[[topics]]\nid = 'x'\nname = 'X'\ntarget = ['Y']", "'target' must be text"),
+        ("[[topics]]\nid = 'x'\nname = 'X'\nretired = 'yes'", "retired must be true or false"),
+        ("[[topics]]\nid = 'x'\nname = 'X'\nkey = 'k'\n[[topics]]\nid = 'y'\nname = 'Y'\nkey = 'k'",
+         "duplicate topic key 'k'"),
         ("[[topics]]\nid = 'x'\nname = 'X'\ntarget = 'Y'\nkey = 'ab'", "key must be a single character"),
         ("[[topics]]\nid = 'x'\nname = 'X'\ntarget = 'Y'\nlabels = { pro = 'P' }", "unknown stance 'pro'"),
         ("[[topics]]\nid = 'x'\nname = 'X'\ntarget = 'Y'\n[[topics]]\nid = 'x'\nname = 'Z'\ntarget = 'W'",
@@ -57,6 +60,36 @@ def test_a_broken_taxonomy_says_what_is_wrong(tmp_path, content, message):
     path.write_text(content)
     with pytest.raises(TaxonomyError, match=re.escape(message)):
         taxonomy.load(path)
+
+
+def test_a_new_corpus_may_have_no_topics_yet(tmp_path, memory_db):
+    path = tmp_path / "taxonomy.toml"
+    path.write_text("# Topics come later.\n")
+    empty = taxonomy.load(path)
+    assert empty.topics == () and empty.ids == ()
+    taxonomy.sync(memory_db, taxonomy.load(REPO / "labels" / "taxonomy.toml"))
+    taxonomy.sync(memory_db, empty)
+    assert taxonomy.from_db(memory_db).ids == ()
+
+
+def test_a_topic_without_a_target_is_kept_and_marked_missing(tmp_path):
+    path = tmp_path / "taxonomy.toml"
+    path.write_text("[[topics]]\nid = 'water'\nname = 'Water rights'\n")
+    (topic,) = taxonomy.load(path).topics
+    assert topic.target == "" and topic.target_missing
+
+
+def test_a_retired_topic_leaves_the_pages_but_its_labels_still_read(tmp_path, memory_db):
+    path = tmp_path / "taxonomy.toml"
+    path.write_text(
+        "[[topics]]\nid = 'a'\nname = 'A'\nkey = 'k'\n"
+        "[[topics]]\nid = 'b'\nname = 'B'\nkey = 'k'\nretired = true\n"
+    )
+    tax = taxonomy.load(path)
+    assert tax.ids == ("a",)
+    assert tax.known_ids == ("a", "b")
+    taxonomy.sync(memory_db, tax)
+    assert taxonomy.from_db(memory_db).ids == ("a",)
 
 
 def test_a_missing_or_non_utf8_taxonomy_is_reported(tmp_path):

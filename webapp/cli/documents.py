@@ -86,7 +86,9 @@ def _import_texts(app, db, files: tuple[Path, ...], options: dict[str, str], nam
 def _import_jsonl(app, db, files: tuple[Path, ...], add_topics: bool, annotator: str) -> None:
     """Parse every file first; each file is then saved in one transaction."""
     labels_dir = Path(app.config["LABELS_DIR"])
-    topics = taxonomy.load(labels_dir / "taxonomy.toml").ids
+    path = labels_dir / "taxonomy.toml"
+    # A new corpus may start from a batch: --add-topics then writes the taxonomy file itself.
+    topics = () if add_topics and not path.exists() else taxonomy.load(path).ids
     updated = editor.now()
     parsed = []
     for path in files:
@@ -108,6 +110,12 @@ def _import_jsonl(app, db, files: tuple[Path, ...], add_topics: bool, annotator:
         )
         if saved.topics:
             click.echo(f"Added topics to labels/taxonomy.toml: {', '.join(saved.topics)}. Check their targets.")
+        if saved.without_target:
+            click.secho(
+                f"No target proposition given for: {', '.join(saved.without_target)}. Pages show them as"
+                " “target missing” until you state one (Topics → Edit, or labels/taxonomy.toml).",
+                fg="yellow",
+            )
 
 
 def _counted(lines: list[str], bar, step: int = 1000):

@@ -10,6 +10,9 @@ from pathlib import Path
 STANCES = ("favour", "neutral", "against")
 DEFAULT_STANCE_LABELS = {"favour": "Favour", "neutral": "Neutral", "against": "Against"}
 _TOPIC_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# Ids that would shadow a page under /topics/ (the form that adds a topic).
+RESERVED_IDS = frozenset({"new"})
+TARGET_MISSING = "target missing"
 
 
 class TaxonomyError(ValueError):
@@ -26,6 +29,12 @@ class Topic:
     target: str
     key: str = ""
     labels: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_STANCE_LABELS))
+    retired: bool = False
+
+    @property
+    def target_missing(self) -> bool:
+        """True while nobody has stated the proposition this topic's stances are taken toward."""
+        return not self.target
 
     def label(self, stance: str | None) -> str:
         """Return the display text of a stance for this topic."""
@@ -34,9 +43,10 @@ class Topic:
 
 @dataclass(frozen=True)
 class Taxonomy:
-    """The ordered topics of a corpus."""
+    """The ordered topics of a corpus in use, and the retired ones whose labels are kept."""
 
     topics: tuple[Topic, ...]
+    retired: tuple[Topic, ...] = ()
 
     def get(self, topic_id: str) -> Topic | None:
         """Return the topic with this id, or None."""
@@ -47,6 +57,11 @@ class Taxonomy:
         """Topic ids in display order."""
         return tuple(t.id for t in self.topics)
 
+    @property
+    def known_ids(self) -> tuple[str, ...]:
+        """Ids of every topic a label file may name: those in use, then the retired ones."""
+        return self.ids + tuple(t.id for t in self.retired)
+
 
 def load(path: str | Path) -> Taxonomy:
     """Read and validate a taxonomy file, raising TaxonomyError with the reason."""
@@ -54,7 +69,7 @@ def load(path: str | Path) -> Taxonomy:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise TaxonomyError(f"{path}: no taxonomy file; create one with a [[topics]] table") from None
+        raise TaxonomyError(f"{path}: no taxonomy file; `counterpoint init DIR` starts a corpus folder with one") from None
     except UnicodeDecodeError as exc:
         raise TaxonomyError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
@@ -63,14 +78,18 @@ def load(path: str | Path) -> Taxonomy:
 
 
 def parse(data: dict, source: str = "taxonomy") -> Taxonomy:
-    """Build a Taxonomy from parsed TOML data, validating every topic."""
-    raw_topics = data.get("topics")
-    if not isinstance(raw_topics, list) or not raw_topics:
-        raise TaxonomyError(f"{source}: needs at least one [[topics]] table")
+    """Build a Taxonomy from parsed TOML data, validating every topic.
+
+    A new corpus has no topics yet, so an empty file is a valid, empty taxonomy.
+    """
+    raw_topics = data.get("topics", [])
+    if not isinstance(raw_topics, list):
+        raise TaxonomyError(f"{source}: topics must be [[topics]] tables")
     topics = tuple(_topic(raw, i, source) for i, raw in enumerate(raw_topics, start=1))
     _check_unique([t.id for t in topics], "topic id", source)
-    _check_unique([t.key for t in topics if t.key], "topic key", source)
-    return Taxonomy(topics)
+    # A retired topic keeps its key in the file, but only topics in use take keystrokes.
+    _check_unique([t.key for t in topics if t.key and not t.retired], "topic key", source)
+    return Taxonomy(tuple(t for t in topics if not t.retired), tuple(t for t in topics if t.retired))
 
 
 def _topic(raw: object, number: int, source: str) -> Topic:
@@ -82,22 +101,29 @@ def _topic(raw: object, number: int, source: str) -> Topic:
         raise TaxonomyError(
             f"{where}: id {topic_id!r} must be lowercase letters, digits and _ (e.g. womens_rights)"
         )
+    if topic_id in RESERVED_IDS:
+        raise TaxonomyError(f"{where}: id {topic_id!r} is reserved for the page that adds topics; choose another")
     where = f"{source}: topic {topic_id!r}"
-    for name in ("name", "target"):
+    for name in ("name", "target", "description"):
         if raw.get(name) is not None and not isinstance(raw[name], str):
             raise TaxonomyError(f"{where}: {name!r} must be text, not {raw[name]!r:.60}")
-        if not isinstance(raw.get(name), str) or not raw[name].strip():
-            raise TaxonomyError(f"{where}: missing {name!r}")
+    if not isinstance(raw.get("name"), str) or not raw["name"].strip():
+        raise TaxonomyError(f"{where}: missing 'name'")
     key = raw.get("key", "")
     if not isinstance(key, str) or len(key) > 1:
         raise TaxonomyError(f"{where}: key must be a single character")
+    retired = raw.get("retired", False)
+    if not isinstance(retired, bool):
+        raise TaxonomyError(f"{where}: retired must be true or false")
     return Topic(
         id=topic_id,
         name=raw["name"].strip(),
-        description=str(raw.get("description", "")).strip(),
-        target=raw["target"].strip(),
+        description=(raw.get("description") or "").strip(),
+        # Left empty until someone states it; pages show the topic as "target missing".
+        target=(raw.get("target") or "").strip(),
         key=key,
         labels=_stance_labels(raw.get("labels", {}), where),
+        retired=retired,
     )
 
 
@@ -119,7 +145,7 @@ def _check_unique(values: list[str], what: str, source: str) -> None:
 
 
 def sync(db, taxonomy: Taxonomy) -> None:
-    """Make the topics table match the taxonomy (labels of dropped topics are kept)."""
+    """Make the topics table hold the topics in use (labels of retired or dropped topics are kept)."""
     rows = [
         {
             "id": t.id,
@@ -133,7 +159,9 @@ def sync(db, taxonomy: Taxonomy) -> None:
         for i, t in enumerate(taxonomy.topics)
     ]
     with db.atomic():
-        db["topics"].upsert_all(rows, pk="id")
+        if rows:
+            db["topics"].upsert_all(rows, pk="id")
+        # SQLite reads `NOT IN ()` as true for every row, which is right for an empty taxonomy.
         placeholders = ", ".join("?" for _ in rows)
         db.execute(f"DELETE FROM topics WHERE id NOT IN ({placeholders})", [r["id"] for r in rows])
 

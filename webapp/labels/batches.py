@@ -139,9 +139,11 @@ def _add_topic(raw: object, topics: tuple[str, ...], new_topics: dict) -> None:
     if not isinstance(topic, str) or not topic or topic in topics or topic in new_topics:
         return
     name = raw.get("topic_name") or topic.replace("_", " ").capitalize()
-    target = raw.get("topic_target") or f"TODO: state the proposition that stances on {name} are taken toward."
     # Passed on as given: the taxonomy refuses a name or target that is not text (a list, say).
-    entry = {"id": topic, "name": name, "target": target}
+    # Without a target the topic is written without one, and pages show it as "target missing".
+    entry = {"id": topic, "name": name}
+    if raw.get("topic_target") is not None:
+        entry["target"] = raw["topic_target"]
     try:
         taxonomy.parse({"topics": [entry]}, "new topic")
     except taxonomy.TaxonomyError as exc:
@@ -150,8 +152,8 @@ def _add_topic(raw: object, topics: tuple[str, ...], new_topics: dict) -> None:
 
 
 def append_topics(path: Path, new_topics: list[dict[str, str]]) -> str:
-    """The taxonomy file's text with `[[topics]]` tables appended for new topics."""
-    text = path.read_text(encoding="utf-8")
+    """The taxonomy file's text with `[[topics]]` tables appended for new topics (a new file if none)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Counterpoint taxonomy: the topics of this corpus.\n"
     tables = "".join(f"\n[[topics]]\n{tomli_w.dumps(t)}" for t in new_topics)
     note = "\n# Added by `counterpoint documents import --add-topics`: check each name and target proposition.\n"
     return text.rstrip("\n") + "\n" + note + tables
@@ -165,6 +167,7 @@ class BatchSaved:
     results: list[sources.ImportResult]
     labels: int
     topics: tuple[str, ...]
+    without_target: tuple[str, ...] = ()
 
 
 def save_batch(db, seeds_dir: Path, labels_dir: Path, batch: Batch, stem: str) -> BatchSaved:
@@ -189,7 +192,8 @@ def save_batch(db, seeds_dir: Path, labels_dir: Path, batch: Batch, stem: str) -
         changed = _changed_labels(db, batch.labels)
         mirror.store(db, changed)
         files.write_many({**contents, **label_files(db, labels_dir, {r.document for r in changed})})
-    return BatchSaved(seed.name, results, len(changed), tuple(batch.new_topics))
+    missing = tuple(t for t, entry in batch.new_topics.items() if not str(entry.get("target") or "").strip())
+    return BatchSaved(seed.name, results, len(changed), tuple(batch.new_topics), missing)
 
 
 def label_files(db, labels_dir: Path, documents: set[str]) -> dict[Path, str]:

@@ -31,7 +31,7 @@ def build(db, seeds_dir: Path, labels_dir: Path) -> BuildReport:
     tax = taxonomy.load(labels_dir / "taxonomy.toml")
     # Likewise a label file behind a committed save: its older labels would overwrite newer ones.
     behind = set(reconcile.pending(db))
-    records = [r for r in mirror.read_folder(labels_dir, tax.ids) if r.document not in behind]
+    records = [r for r in mirror.read_folder(labels_dir, tax.known_ids) if r.document not in behind]
     # A links file behind a committed change (reconcile could not rewrite it) would bring back
     # a link that was removed; the database is the newer truth until the file is rewritten.
     link_records = [] if links.pending(db) else links.read_file(labels_dir)
