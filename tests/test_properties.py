@@ -149,6 +149,8 @@ def one_record(**changes) -> bytes:
 @example(one_record(holder=5))
 @example(one_record(text=None))
 @example(b"\n" + one_record() + b"[]\n" + one_record(position=4)[:-3] + b"\xff\n")
+# A bare CR is JSON whitespace inside a line, not a line break that shifts the line numbers.
+@example(one_record().replace(b"{", b"{\r", 1) + b"\r{x\n")
 def test_any_bytes_in_a_label_file_parse_or_are_refused(data):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "doc.txt.jsonl"

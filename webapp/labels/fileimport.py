@@ -7,6 +7,7 @@ from pathlib import Path
 from webapp.corpus import splitting
 from webapp.labels import editor, validation
 from webapp.labels.records import LabelFileError, LabelRecord, locate_records
+from webapp.store import jsonlines
 
 
 def import_files(db, paths: list[Path], topics: tuple[str, ...]) -> list[editor.Change]:
@@ -58,8 +59,7 @@ def _note(paths: list[Path]) -> str:
 
 def _read_located(path: Path, topics) -> tuple[list[tuple[str, LabelRecord]], list[str]]:
     try:
-        # Split on newlines only: JSON leaves U+2028 and friends unescaped inside strings.
-        lines = path.read_text(encoding="utf-8").split("\n")
+        lines = jsonlines.read_lines(path)
     except UnicodeDecodeError as exc:
         return [], [f"{path.name}: not UTF-8 (byte {exc.start}: {exc.reason})"]
     return locate_records(lines, path.name, topics)

@@ -220,11 +220,11 @@ def read_file(labels_dir: Path) -> list[LinkRecord]:
     if not path.exists():
         return []
     try:
-        text = path.read_text(encoding="utf-8")
+        lines = jsonlines.read_lines(path)
     except UnicodeDecodeError as exc:
         raise LabelFileError([f"{FILE_NAME}: not UTF-8 (byte {exc.start}: {exc.reason})"]) from None
     items, problems = [], []
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:

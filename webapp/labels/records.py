@@ -105,8 +105,7 @@ def parse_record(obj: object, topics: tuple[str, ...]) -> LabelRecord:
 def read_file(path: Path, topics: tuple[str, ...]) -> list[LabelRecord]:
     """Read and validate one label file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        lines = jsonlines.read_lines(path)
     except UnicodeDecodeError as exc:
         raise LabelFileError([f"{path.name}: not UTF-8 (byte {exc.start}: {exc.reason})"]) from None
-    # split("\n"), not splitlines(): JSON leaves U+2028 and U+2029 unescaped inside strings.
-    return parse_lines(text.split("\n"), path.name, topics)
+    return parse_lines(lines, path.name, topics)

@@ -8,6 +8,7 @@ or the database is refused with where it is, in the same words everywhere.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 
 class JsonTextError(ValueError):
@@ -35,6 +36,16 @@ _SURROGATE_ESCAPE = re.compile(r"\\u([dD][89a-fA-F][0-9a-fA-F]{2})")
 _PAIR_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 # A UTF-8 character takes at most four bytes, so a line this short cannot be over the limit.
 _SHORT_LINE = MAX_LINE_BYTES // 4
+
+
+def read_lines(path: Path) -> list[str]:
+    """The lines of a UTF-8 JSON Lines file, split at "\n" only; raises UnicodeDecodeError.
+
+    Not read_text(), whose newline translation would break a line at a bare "\r" (JSON
+    whitespace) and shift every line number after it; not splitlines(), because JSON leaves
+    U+2028 and its kin unescaped inside strings.
+    """
+    return path.read_bytes().decode("utf-8").split("\n")
 
 
 def check_line(line: str) -> None:
