@@ -1,4 +1,5 @@
-"""Take the README's screenshots: the topic page, /label and /add with its preview, at desktop and phone widths.
+"""Take the README's screenshots: the topic page, /label and /add with its preview, at desktop and phone widths,
+and a corpus fresh from `counterpoint init`: its first steps and the form that adds a topic.
 
 Run: .venv/bin/python docs/make_screenshots.py
 The seed corpus is copied to a temporary folder and served with `counterpoint serve` on a free
@@ -46,24 +47,33 @@ def preview(page) -> None:
     page.wait_for_selector("#preview .draft-passage")
 
 
+def take(folder: Path, shots: list) -> None:
+    """Serve a corpus folder and take each (name, path, prepare) shot at every width."""
+    executable = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    with serving(folder, workers=1, shared=False) as server, sync_playwright() as playwright:
+        base = f"http://{HOST}:{server.port}"
+        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        for width, (w, h) in WIDTHS.items():
+            page = browser.new_page(viewport={"width": w, "height": h})
+            for name, path, prepare in shots:
+                print(shoot(page, base, name, path, width, prepare).relative_to(REPO))
+            page.close()
+        browser.close()
+
+
 def main() -> None:
-    """Serve a copy of the seed corpus and take every screenshot."""
+    """Serve a copy of the seed corpus, then a new empty one, and take every screenshot."""
     folder = Path(tempfile.mkdtemp(prefix="cp-shots-"))
     try:
-        shutil.copytree(REPO / "seeds", folder / "seeds")
-        shutil.copytree(REPO / "labels", folder / "labels", ignore=shutil.ignore_patterns(".locks"))
-        counterpoint(folder, "load", check=True)
-        executable = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-        with serving(folder, workers=1, shared=False) as server, sync_playwright() as playwright:
-            base = f"http://{HOST}:{server.port}"
-            browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-            for width, (w, h) in WIDTHS.items():
-                page = browser.new_page(viewport={"width": w, "height": h})
-                for name, path, prepare in [("topic", "/topics/deportation", None), ("label", "/label", None),
-                                            ("add", "/add", preview)]:
-                    print(shoot(page, base, name, path, width, prepare).relative_to(REPO))
-                page.close()
-            browser.close()
+        seeded = folder / "seeded"
+        shutil.copytree(REPO / "seeds", seeded / "seeds")
+        shutil.copytree(REPO / "labels", seeded / "labels", ignore=shutil.ignore_patterns(".locks"))
+        counterpoint(seeded, "load", check=True)
+        take(seeded, [("topic", "/topics/deportation", None), ("label", "/label", None), ("add", "/add", preview)])
+        fresh = folder / "fresh"
+        counterpoint(folder, "init", str(fresh), check=True)
+        counterpoint(fresh, "load", check=True)
+        take(fresh, [("start", "/", None), ("new-topic", "/topics/new", None)])
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

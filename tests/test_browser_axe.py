@@ -4,9 +4,14 @@ widths, one h1 per page, the skip link and the keyboard focus ring."""
 from __future__ import annotations
 
 import pytest
-from conftest import PAKISTAN, REPO, add_second_annotator, passage_id, served
+from conftest import PAKISTAN, REPO, add_second_annotator, corpus_config, passage_id, served
+from helpers_web import web_server
 from playwright.sync_api import expect
 from test_auth import shared_app
+from test_feeds import ROUTES as FEED_SITE
+
+from webapp import create_app
+from webapp.cli import main
 
 pytestmark = pytest.mark.browser
 
@@ -99,6 +104,8 @@ def test_every_page_type_passes_axe_wcag_22_aa(browser, live_server, db, width):
         ("labelling queue", goto("/label")),
         ("add", goto("/add")),
         ("add preview", preview),
+        ("add a topic", goto("/topics/new")),
+        ("edit a topic", goto("/topics/deportation/edit")),
         # There is no /documents index (the list is on the overview), so this is the 404 a guessed URL meets.
         ("documents", goto("/documents", 404)),
         ("document", goto(f"/documents/{PAKISTAN}")),
@@ -109,6 +116,19 @@ def test_every_page_type_passes_axe_wcag_22_aa(browser, live_server, db, width):
         ("not found", goto("/topics/no-such-topic", 404)),
     ]
     problems = check_pages(browser, live_server, VIEWPORTS[width], pages)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("width", VIEWPORTS)
+def test_a_new_corpus_and_a_feed_listing_pass_axe_wcag_22_aa(browser, runner, tmp_path, width):
+    root = tmp_path / "new"
+    assert runner.invoke(main, ["init", str(root)]).exit_code == 0
+    app = create_app({**corpus_config(root), "FETCH_PRIVATE_ADDRESSES": True})
+    with web_server(FEED_SITE) as site, served(app) as base:
+        pages = [
+            (f"empty {path}", goto(path)) for path in ("/", "/label", "/search", "/agreement", "/charts", "/topics/new")
+        ] + [("feed listing", goto(f"/add/feed?url={site.url('/feeds/courier.xml')}"))]
+        problems = check_pages(browser, base, VIEWPORTS[width], pages)
     assert not problems, "\n".join(problems)
 
 

@@ -39,8 +39,9 @@ def test_html_is_reduced_to_its_article_text_and_declared_metadata():
         ("empty.txt", b"  \n\n ", "The text is empty"),
         ("latin.txt", "Café crème".encode("latin-1"), "not valid UTF-8 text: byte 0xe9 at position 3"),
         ("page.html", b"<html><body><script>x()</script><img src=a.png></body></html>", "No article text"),
-        ("notes.pdf", b"%PDF-1.4", "only .txt, .md, .html, .htm files"),
-        ("../../etc/passwd.docx", b"x", "passwd.docx: only"),
+        ("notes.pdf", b"%PDF-1.4", "notes.pdf: This file could not be read as a PDF"),
+        ("../../etc/passwd.docx", b"x", "passwd.docx: This file could not be read as a Word document"),
+        ("../../etc/notes.odt", b"x", "notes.odt: only .txt, .md, .html, .htm, .pdf, .docx files"),
     ],
 )
 def test_bad_sources_say_what_is_wrong(filename, data, message):

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -13,6 +14,7 @@ import click
 from webapp import create_app
 from webapp.cli import annotators, documents, exchange, labels
 from webapp.cli.common import database, problems
+from webapp.corpus import starter
 from webapp.corpus.sources import CorpusError
 from webapp.corpus.taxonomy import TaxonomyError
 from webapp.labels import reconcile
@@ -38,6 +40,10 @@ def main(ctx: click.Context, corpus: Path | None) -> None:
     \b
     Example: counterpoint --corpus ~/my-corpus run
     """
+    if ctx.invoked_subcommand == "init":
+        # The app would make instance/ and a secret key in the corpus folder (by default the
+        # current one); starting a corpus must write nothing outside the folder it starts.
+        return
     try:
         ctx.obj = create_app(corpus=corpus)
     except SettingsError as exc:
@@ -48,6 +54,31 @@ main.add_command(annotators.group)
 main.add_command(documents.group)
 main.add_command(exchange.group)
 main.add_command(labels.group)
+
+
+@main.command("init")
+@click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
+def init_command(folder: Path) -> None:
+    """Start an empty corpus in DIR: seeds/, a taxonomy with no topics yet and a codebook template.
+
+    DIR may be new, empty or hold other files; one that already holds a corpus is left unchanged.
+
+    \b
+    Example: counterpoint init ~/my-corpus
+    """
+    try:
+        created = starter.create(folder)
+    except CorpusError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Started an empty corpus in {folder}:")
+    for path in created:
+        click.echo(f"  {path}{'/' if path.is_dir() else ''}")
+    click.echo(
+        "\nNext, serve it:\n"
+        f"  counterpoint --corpus {shlex.quote(str(folder))} run\n"
+        "then open http://127.0.0.1:5000/ in a browser, add your first topic and your first document,\n"
+        "and describe each topic in labels/GUIDELINES.md so that every annotator labels alike."
+    )
 
 
 @main.command("load")

@@ -1,13 +1,14 @@
-"""`counterpoint documents ...`: add documents to the corpus, as text files or pre-split JSONL."""
+"""`counterpoint documents ...`: add documents to the corpus, as text files, links or pre-split JSONL."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
 
 from webapp.cli.common import database, problems
-from webapp.corpus import taxonomy, textfiles
+from webapp.corpus import feeds, fetching, sources, taxonomy, textfiles
 from webapp.corpus.sources import CorpusError
 from webapp.corpus.taxonomy import TaxonomyError
 from webapp.labels import batches, editor
@@ -25,8 +26,21 @@ def group() -> None:
     """
 
 
+class FileOrLink(click.ParamType):
+    """An http:// or https:// link, kept as text, or else the path of an existing file."""
+
+    name = "file_or_link"
+    _file = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+    def convert(self, value, param, ctx):
+        """The link as given, or the file's Path; a missing file is refused as click refuses one."""
+        if isinstance(value, str) and re.match(r"(?i)https?://", value):
+            return value
+        return self._file.convert(value, param, ctx)
+
+
 @group.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=FileOrLink())
 @click.option("--jsonl", is_flag=True, help="FILES hold pre-split passages, one JSON object per line.")
 @click.option("--add-topics", is_flag=True, help="With --jsonl: add topics the taxonomy lacks to labels/taxonomy.toml.")
 @click.option("--annotator", help="Who made labels that name no annotator (default: the ANNOTATOR setting).")
@@ -39,22 +53,28 @@ def group() -> None:
 @click.option("--kind", help="Kind of document: op-ed, news report, interview...")
 @click.option("--url", help="URL of the original.")
 @click.pass_obj
-def import_command(app, files: tuple[Path, ...], jsonl: bool, add_topics: bool, annotator: str | None,
+def import_command(app, files: tuple[Path | str, ...], jsonl: bool, add_topics: bool, annotator: str | None,
                    name: str | None, **options: str | None) -> None:
-    """Add documents to seeds/ and the database: text, Markdown or HTML files, or pre-split JSONL.
+    """Add documents to seeds/ and the database: text, Markdown or HTML files, links, or pre-split JSONL.
 
     A text file's metadata comes from the options, else from a sidecar FILE.toml beside it
     (title = "...", outlet = "...", as in seeds/sources.toml), else from what an HTML page
-    declares. With --jsonl each line is {"document", "text", "title"?, "outlet"?, "date"?,
+    declares. A link (http:// or https://) is fetched, and its metadata comes from the options,
+    else from the page; a link or text already in the corpus is skipped, naming that document.
+    With --jsonl each line is {"document", "text", "title"?, "outlet"?, "date"?,
     "labels"?: [{"topic", "stance", "holder"?, "annotator"?, "topic_target"?}]}: passages are
     kept exactly as given, and labels are stored like hand labels. Nothing changes if any input
-    is bad, and importing the same file again changes nothing.
+    is bad, and importing the same file again changes nothing. A feed's link is the exception:
+    it imports the feed's newest entries not in the corpus yet, a batch a run, each on its own.
 
     \b
     Example: counterpoint documents import article.html --outlet "Le Soir" --date 2024-01-28
+    Example: counterpoint documents import https://example.org/news/harbour-wall
     """
     if name and (jsonl or len(files) > 1):
         raise click.UsageError("--name works with one text file only")
+    if jsonl and any(isinstance(f, str) for f in files):
+        raise click.UsageError("--jsonl reads files only, not links")
     try:
         with database(app) as db:
             if jsonl:
@@ -69,18 +89,87 @@ def import_command(app, files: tuple[Path, ...], jsonl: bool, add_topics: bool, 
         raise click.ClickException(f"nothing was imported: {exc}") from None
 
 
-def _import_texts(app, db, files: tuple[Path, ...], options: dict[str, str], name: str | None) -> None:
-    """Read and check every file before saving any, so that one bad file stops the import."""
+def _import_texts(app, db, inputs: tuple[Path | str, ...], options: dict[str, str], name: str | None) -> None:
+    """Read (or fetch) and check every input before saving any, so that one bad input stops the import.
+
+    A document from a link is named after its title, and takes `name-2`... when that is taken;
+    a file's name, or one given with --name, is refused when taken, as before. A feed's entries
+    are imported last, each on its own (`feeds.import_new`): one failing entry spares the others.
+    """
     limit = app.config.get("MAX_CONTENT_LENGTH")
-    with click.progressbar(files, label="Reading", show_pos=True) as bar:
-        prepared = [textfiles.read_text_file(path, options, limit, name) for path in bar]
+    prepared: list[tuple[textfiles.TextFile, bool]] = []  # (document, may be renamed)
+    skipped: list[tuple[str, str]] = []
+    found_feeds: list[fetching.Fetched] = []
+    with click.progressbar(_unique_links(inputs), label="Reading", show_pos=True) as bar:
+        for item in bar:
+            read = textfiles.read_text_file(item, options, limit, name) if isinstance(item, Path) else (
+                _read_link(app, db, item, options, name))
+            if isinstance(read, fetching.Fetched):
+                found_feeds.append(read)
+            elif isinstance(read, str):
+                skipped.append((item, read))
+            else:
+                prepared.append((read, isinstance(item, str) and name is None))
     seeds = Path(app.config["SEEDS_DIR"])
-    textfiles.check_new_names(db, seeds, prepared)
+    textfiles.check_new_names(db, seeds, [p for p, renamable in prepared if not renamable])
+    # Fixed names first: a link's document gives way to a file of the same name, never the reverse.
+    prepared.sort(key=lambda pair: pair[1])
     with click.progressbar(prepared, label="Importing", show_pos=True) as bar:
-        saved = [textfiles.save_text(db, seeds, p.name, p.text, p.metadata) for p in bar]
-    for s in saved:
-        state = "unchanged" if s.result.unchanged else f"{s.result.passages} passages"
-        click.echo(f"seeds/{s.name}: {state}")
+        saved = [textfiles.save_text(db, seeds, p.name, p.text, p.metadata, uniquify=renamable) for p, renamable in bar]
+    for link, known in skipped:
+        click.echo(f"{link}: already in the corpus: {known}")
+    for one in saved:
+        _report(one)
+    for fetched in found_feeds:
+        outcomes = feeds.import_new(db, seeds, fetched, **_fetch_options(app))
+        for outcome in outcomes:
+            if outcome.saved:
+                _report(outcome.saved)
+        click.secho(f"{fetched.url}: {feeds.summary(outcomes)}", fg="yellow" if any(o.error for o in outcomes) else None)
+
+
+def _report(saved: textfiles.Saved) -> None:
+    state = "unchanged" if saved.result.unchanged else f"{saved.result.passages} passages"
+    click.echo(f"seeds/{saved.name}: {state}")
+
+
+def _unique_links(inputs: tuple[Path | str, ...]) -> list[Path | str]:
+    """The inputs without a link given twice (in two spellings of one address, say)."""
+    seen: set[str] = set()
+    kept = []
+    for item in inputs:
+        key = fetching.normalise_url(item) if isinstance(item, str) else None
+        if key is None or key not in seen:
+            kept.append(item)
+            seen.add(key)
+    return kept
+
+
+def _fetch_options(app) -> dict:
+    """`fetching.fetch` options for the command line, which runs on the user's own machine: private
+    addresses allowed."""
+    return {"allow_private": True, "timeout": float(app.config["FETCH_TIMEOUT_SECONDS"]),
+            "max_bytes": int(app.config["FETCH_MAX_BYTES"])}
+
+
+def _read_link(app, db, link: str, options: dict[str, str], name: str | None):
+    """Fetch a link: the TextFile to import, the name of the document it already is, or a feed's Fetched."""
+    if (known := fetching.already_in_corpus(db, url=link)) is not None:
+        return known
+    fetched = fetching.fetch(link, **_fetch_options(app))
+    try:
+        if fetching.is_feed(fetched):
+            if name:
+                raise textfiles.BadInput("--name names one document, not a feed's entries.")
+            feeds.parse_feed(fetched.data, fetched.url)  # a broken feed stops the import before anything is saved
+            return fetched
+        text, found = fetching.read_document(fetched)
+        known = fetching.already_in_corpus(db, url=fetched.url, text=text)
+        metadata = textfiles.check_metadata({f: options.get(f) or found.get(f, "") for f in sources.METADATA_FIELDS})
+        chosen = textfiles.text_document_name(name) if name else fetching.document_name_for(fetched, metadata["title"])
+    except textfiles.BadInput as exc:
+        raise textfiles.BadInput(f"{link}: {exc}") from None
+    return known if known is not None else textfiles.TextFile(chosen, text, metadata)
 
 
 def _import_jsonl(app, db, files: tuple[Path, ...], add_topics: bool, annotator: str) -> None:

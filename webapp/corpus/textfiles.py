@@ -25,7 +25,7 @@ from pathlib import Path
 from webapp.corpus import sources, splitting
 from webapp.store.files import WrittenFiles
 
-UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm")
+UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 HTML_SUFFIXES = (".html", ".htm")
 EDITABLE_FIELDS = ("title", "author", "outlet", "date", "kind", "url")
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
@@ -111,6 +111,15 @@ def read_source(filename: str, data: bytes) -> tuple[str, dict[str, str]]:
     suffix = Path(filename).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
         raise BadInput(f"{safe_basename(filename)}: only {', '.join(UPLOAD_SUFFIXES)} files can be added.")
+    if suffix in (".pdf", ".docx"):
+        # Imported here: pypdf and python-docx are needed for these files only, and pdfword uses BadInput.
+        from webapp.corpus import pdfword
+
+        try:
+            text, found = pdfword.read_pdf(data) if suffix == ".pdf" else pdfword.read_docx(data)
+        except BadInput as exc:
+            raise BadInput(f"{safe_basename(filename)}: {exc}") from None
+        return check_text(text), found
     text = decode(data, safe_basename(filename))
     if suffix in HTML_SUFFIXES:
         # The lines of the article text are not the page's lines, so a long passage is named by number only.
@@ -236,7 +245,7 @@ def read_sidecar(path: Path) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class TextFile:
-    """A text, Markdown or HTML file read for import: its document name, text and metadata."""
+    """A text, Markdown, HTML, PDF or Word file read for import: its document name, text and metadata."""
 
     name: str
     text: str

@@ -18,6 +18,7 @@ from webapp.web import (
     documents,
     downloads,
     errors,
+    greeting,
     labelling,
     login,
     passages,
@@ -25,6 +26,7 @@ from webapp.web import (
     rendering,
     search,
     security,
+    taxonomy,
     topics,
 )
 
@@ -59,6 +61,13 @@ def create_app(test_config: dict | None = None, *, corpus: Path | None = None) -
         LOGIN_WINDOW_SECONDS=15 * 60,
         # A search stops after this long, so one costly query cannot hold a worker thread.
         SEARCH_DEADLINE_SECONDS=2.0,
+        # Adding by link: may the server fetch from loopback, private and link-local addresses?
+        # None means yes in local mode and no in shared mode, where a link could reach the
+        # server's own network (SSRF). The size limit is above MAX_CONTENT_LENGTH because a page's
+        # scripts and markup, or a report's PDF, often weigh far more than its text.
+        FETCH_PRIVATE_ADDRESSES=None,
+        FETCH_TIMEOUT_SECONDS=10.0,
+        FETCH_MAX_BYTES=10 * 1024 * 1024,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("COUNTERPOINT")
@@ -88,8 +97,10 @@ def create_app(test_config: dict | None = None, *, corpus: Path | None = None) -
     app.register_blueprint(downloads.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(analysis.bp)
+    app.register_blueprint(taxonomy.bp)
     app.jinja_env.globals["kind_labels"] = KIND_LABELS
     rendering.init_app(app)
+    greeting.init_app(app)
     # Form fields show the limits the label rules enforce, so the browser stops a typist early.
     app.jinja_env.globals["label_limits"] = {"holder": validation.MAX_HOLDER, "note": validation.MAX_NOTE}
 

@@ -1,4 +1,4 @@
-"""The add-document screens: paste or upload a text, preview and fix its split, save it."""
+"""The add-document screens: paste, upload or fetch a text by link, preview and fix its split, save it."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from webapp.corpus import preview, sources, textfiles
+from webapp.corpus import feeds, fetching, preview, sources, textfiles
 from webapp.corpus.display import display_title
 from webapp.corpus.splitting import CONTENT
 from webapp.corpus.textfiles import EDITABLE_FIELDS, BadInput
 from webapp.web.database import get_db
-from webapp.web.rendering import render, size_limit
+from webapp.web.rendering import invalid_status, render, size_limit
 
 bp = Blueprint("adding", __name__, url_prefix="/add")
 
@@ -42,6 +42,55 @@ def start_preview():
     except BadInput as exc:
         return form_with_error(values, exc)
     return show_preview(preview.from_text(text), values, name)
+
+
+@bp.post("/link")
+def from_link():
+    """Fetch a page, PDF or Word file by link and show how it splits, filled in from its metadata.
+
+    A link or text already in the corpus is offered as that document instead; a feed goes to the
+    feed page.
+    """
+    link = request.form.get("link", "").strip()
+    try:
+        if not link:
+            raise BadInput("Type or paste the link of a web page, PDF or Word file.")
+        # Checked before fetching too: a known link costs no request to the outside world.
+        known = fetching.already_in_corpus(get_db(), url=link)
+        if known is None:
+            fetched = fetching.fetch(link, **fetch_settings())
+            if fetching.is_feed(fetched):
+                return to_feed(fetched.url)
+            text, found = fetching.read_document(fetched)
+            known = fetching.already_in_corpus(get_db(), url=fetched.url, text=text)
+            values = textfiles.check_metadata(found)
+    except BadInput as exc:
+        return form_with_error({}, exc, link)
+    if known is not None:
+        document = get_db()["documents"].get(known)
+        return render_template("adding/new.html", values={}, link=link, known=document, limit=size_limit())
+    name = fetching.document_name_for(fetched, values["title"])
+    return show_preview(preview.from_text(text), {f: values[f] for f in EDITABLE_FIELDS}, name)
+
+
+def fetch_settings() -> dict:
+    """The `fetching.fetch` options the settings give; private addresses are allowed in local mode only,
+    unless FETCH_PRIVATE_ADDRESSES says otherwise."""
+    config = current_app.config
+    allowed = config.get("FETCH_PRIVATE_ADDRESSES")
+    return {
+        "allow_private": not config.get("SHARED") if allowed is None else bool(allowed),
+        "timeout": float(config["FETCH_TIMEOUT_SECONDS"]),
+        "max_bytes": int(config["FETCH_MAX_BYTES"]),
+    }
+
+
+def to_feed(url: str):
+    """Send the browser to the feed page for `url`: htmx navigates there, a plain form post is redirected."""
+    target = url_for("adding.feed", url=url)
+    if request.headers.get("HX-Request") == "true":
+        return "", 200, {"HX-Redirect": target}
+    return redirect(target, 303)
 
 
 @bp.post("/edit")
@@ -92,9 +141,10 @@ def posted_fields() -> tuple[dict[str, str], str]:
     return {f: request.form.get(f, "") for f in EDITABLE_FIELDS}, request.form.get("name", "")
 
 
-def form_with_error(values: dict[str, str], exc: BadInput):
+def form_with_error(values: dict[str, str], exc: BadInput, link: str = ""):
     """The add-document form again, filled in, saying what is wrong."""
-    return render_template("adding/new.html", values=values, error=str(exc), limit=size_limit()), invalid_status()
+    page = render_template("adding/new.html", values=values, link=link, error=str(exc), limit=size_limit())
+    return page, invalid_status()
 
 
 def draft_from_form() -> list[preview.DraftPassage]:
@@ -138,6 +188,43 @@ def show_preview(draft, values: dict, name: str, error: str | None = None):
     return html, (invalid_status() if error else 200)
 
 
-def invalid_status() -> int:
-    """422 for a plain form post; 200 for htmx, which (in version 2) does not swap a 4xx reply."""
-    return 200 if request.headers.get("HX-Request") == "true" else 422
+
+@bp.get("/feed")
+def feed():
+    """A feed's entries, each with a box to tick; the ones already in the corpus are marked and linked."""
+    url = request.args.get("url", "").strip()
+    if not url:
+        return feed_page(url)
+    try:
+        fetched = fetching.fetch(url, accept=fetching.FEED_TYPES, **fetch_settings())
+        listed = feeds.mark_known(get_db(), feeds.parse_feed(fetched.data, fetched.url))
+    except BadInput as exc:
+        return feed_page(url, error=str(exc)), invalid_status()
+    return feed_page(url, feed=listed)
+
+
+@bp.post("/feed")
+def import_feed():
+    """Fetch and save the ticked entries of a feed, then list what was saved and what failed, and why."""
+    form = request.form
+    listed = feeds.Feed(form.get("feed_title", ""), [
+        feeds.Entry(title, link, date, author) for link, title, date, author in zip(
+            form.getlist("entry_url"), form.getlist("entry_title"), form.getlist("entry_date"),
+            form.getlist("entry_author"))])
+    ticked = set(form.getlist("entry"))
+    chosen = [e for e in listed.entries if e.url and e.url in ticked]
+    try:
+        if not chosen:
+            raise BadInput("No entry is ticked: tick the entries to import.")
+        outcomes = feeds.import_entries(
+            get_db(), Path(current_app.config["SEEDS_DIR"]), chosen, listed.title, **fetch_settings())
+    except BadInput as exc:
+        return feed_page(form.get("url", ""), feed=feeds.mark_known(get_db(), listed), error=str(exc)), invalid_status()
+    return feed_page(form.get("url", ""), feed=feeds.mark_known(get_db(), listed), outcomes=outcomes,
+                     message=feeds.summary(outcomes))
+
+
+def feed_page(url: str, **context) -> str:
+    """The feed page, or its entries block alone for htmx."""
+    return render("adding/feed.html", "entries", url=url, max_import=feeds.MAX_IMPORT,
+                  **{"feed": None, "error": None, "outcomes": None, **context})

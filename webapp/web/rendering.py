@@ -48,6 +48,11 @@ def render(template: str, block: str, **context) -> str:
     return render_template(template, **context)
 
 
+def invalid_status() -> int:
+    """422 for a plain form post; 200 for htmx, which (in version 2) does not swap a 4xx reply."""
+    return 200 if request.headers.get("HX-Request") == "true" else 422
+
+
 def size_limit() -> str:
     """The upload size limit in words, e.g. "2 MB"."""
     return format_size(current_app.config.get("MAX_CONTENT_LENGTH"))
