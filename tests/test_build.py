@@ -78,6 +78,27 @@ def test_labels_follow_their_text_when_a_paragraph_is_inserted_above(app, db, co
     assert exported == format_records(after)
 
 
+def test_a_paragraph_inserted_above_an_edited_one_reloads_and_keeps_every_label(app, db, corpus):
+    # The edited paragraph's label cannot follow its text (it is gone), so it stays put, and the
+    # labels that would move onto its place stay too, flagged for review; the load used to fail
+    # on the labels key instead.
+    path = corpus / "seeds" / DOC
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("Since last year, the Pakistan government has deported 527,000",
+                                 "Since 2023, Pakistan has deported 600,000"), encoding="utf-8")
+    build(db, corpus / "seeds", corpus / "labels")
+    paragraphs = path.read_text(encoding="utf-8").split("\n\n")
+    path.write_text("\n\n".join(["A note added at the top of a later version of the article.", *paragraphs]),
+                    encoding="utf-8")
+    before = sorted((r.topic or "", r.annotator, r.text) for r in mirror.records(db, DOC))
+    report = build(db, corpus / "seeds", corpus / "labels")
+    after = mirror.records(db, DOC)
+    assert sorted((r.topic or "", r.annotator, r.text) for r in after) == before
+    texts = {r["position"]: r["text"] for r in db["passages"].rows_where("document = ?", [DOC])}
+    assert report.moved_labels > 0
+    assert report.needs_review == sum(texts.get(r.position) != r.text for r in after) < len(after)
+
+
 def test_a_label_whose_passage_vanished_is_kept_and_flagged(app, db, corpus):
     mirror.store(db, [LabelRecord(DOC, 99, "security", "neutral", None, "someone", "2026-01-01T00:00:00Z", "Gone text.")])
     report = build(db, corpus / "seeds", corpus / "labels")

@@ -61,8 +61,8 @@ def passages(db, filters: PassageFilters) -> list[dict]:
     if filters.topic:
         page_filters = comparison.Filters(document=filters.document, holder=filters.holder, q=filters.q,
                                           stance=filters.stance)
-        ids = [card.id for card in comparison.topic_cards(db, filters.topic, page_filters)]
-        ids = ids[filters.offset: filters.offset + filters.limit]
+        cards = comparison.topic_cards(db, filters.topic, page_filters, filters.limit, filters.offset)
+        ids = [card.id for card in cards]
         rows = {r["id"]: r for r in _rows(db, "p.id IN (SELECT value FROM json_each(?))", [json.dumps(ids)])}
         found = [rows[i] for i in ids]
     else:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from webapp.analysis import fulltext
 from webapp.corpus.display import display_title
 from webapp.corpus.taxonomy import STANCES
-from webapp.labels.current import COUNTED, NOT_OVERRULED, SAME_TEXT, consensus
+from webapp.labels import consensus
+from webapp.labels.current import NOT_OVERRULED, SAME_TEXT
 
 VIEWS = ("stance", "holder", "source")
 # Cards per column (or rows per view) shown at first; "Show more" raises the limit by as many.
@@ -34,7 +37,7 @@ class Filters:
         return cls(
             document=args.get("document", "").strip(),
             holder=args.get("holder", "").strip(),
-            # SQLite reads a LIKE pattern only up to a NUL, which would turn the filter off.
+            # SQLite reads text only up to a NUL, which would turn the filter off.
             q=" ".join(args.get("q", "").replace("\0", " ").split())[:200],
             stance=stance if stance in STANCES else "",
             view=view if view in VIEWS else "stance",
@@ -66,75 +69,97 @@ class Card:
 
 
 def stance_matrix(db) -> dict[str, Counter]:
-    """Count passages per topic and consensus stance."""
-    # SQLite groups the votes; Python only decides the few distinct vote combinations.
+    """Count passages per topic and consensus stance, from the maintained counts."""
+    consensus.catch_up(db)
     matrix: dict[str, Counter] = defaultdict(Counter)
-    for topic, stances, count in db.execute(
-        f"""SELECT topic, stances, count(*) FROM (
-            SELECT l.topic AS topic, group_concat(l.stance) AS stances
-            FROM labels l JOIN passages p
-            ON {SAME_TEXT}
-            WHERE p.kind = 'content' AND l.topic != '' AND {NOT_OVERRULED}
-            GROUP BY l.topic, l.document, l.position
-        ) GROUP BY topic, stances"""
-    ):
-        matrix[topic][consensus(stances.split(","))[0]] += count
+    for topic, stance, count in db.execute("SELECT topic, stance, sum(n) FROM consensus_counts GROUP BY topic, stance"):
+        matrix[topic][stance] = count
     return matrix
 
 
-def topic_cards(db, topic: str, filters: Filters) -> list[Card]:
-    """The passages labelled with `topic`, narrowed by `filters`, in document order.
+# Cards in the order of every column and row; each view's index (migration m110) ends in it.
+ORDER = "ORDER BY c.date DESC, c.document, c.position"
+_CARDS = """SELECT c.passage, c.document, c.position, d.title, d.kind, d.outlet, d.date, c.stance, c.holder,
+    c.contested FROM {table} JOIN documents d ON d.id = c.document"""
+
+
+def topic_cards(db, topic: str, filters: Filters, limit: int = -1, offset: int = 0) -> list[Card]:
+    """The passages labelled with `topic`, narrowed by `filters`, in document order (`limit` of
+    them from `offset`; -1 for all).
 
     Only what sorting, grouping and counting need is read here; `with_details` adds the text
     and each annotator's stance to the cards actually shown.
     """
-    where, params = _filter_sql(filters)
-    rows = db.execute(
-        f"""SELECT p.id, p.document, p.position, d.title, d.kind, d.outlet, d.date, l.stance, l.holder
-        {COUNTED} AND l.topic = ? {where}
-        ORDER BY d.date DESC, p.document, p.position""",
-        [topic, *params],
-    )
-    cards: dict[int, Card] = {}
-    # Most passages have one annotator; only those with several need a vote counted.
-    several: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for pid, document, position, title, kind, outlet, date, stance, holder in rows:
-        card = cards.get(pid)
-        if card is None:
-            cards[pid] = Card(pid, document, position, "", display_title(title, kind, outlet, date), outlet or "",
-                              date or "", stance, holder or "")
-        else:
-            several[pid].append((stance, holder))
-    for pid, votes in several.items():
-        card = cards[pid]
-        votes.append((card.stance, card.holder))
-        card.stance, card.contested = consensus(stance for stance, _ in votes)
-        held = Counter(holder for _, holder in votes if holder)
-        card.holder = held.most_common(1)[0][0] if held else ""
-    return [
-        c for c in cards.values()
-        if (not filters.stance or c.stance == filters.stance) and (not filters.holder or c.holder == filters.holder)
-    ]
+    consensus.catch_up(db)
+    where, params = _where(db, topic, filters)
+    return _cards(db, _table(filters), f"{where} {ORDER} LIMIT ? OFFSET ?", [*params, limit, offset])
 
 
 @dataclass
 class TopicView:
-    """Everything a topic page shows before paging: cards, counts, columns and rows."""
+    """What a topic page shows: counts from the aggregates, and only the cards on screen."""
 
-    cards: list[Card]
+    total: int
     overall: Counter
     per_source: list[tuple[str, Counter]]
     more_sources: int
     columns: dict[str, list[Card]]
-    rows: list[tuple[str, list[Card]]]
+    column_totals: dict[str, int]
+    rows: list[tuple[str, list[Card], int]]
+    row_total: int
 
 
 def topic_view(db, topic: str, filters: Filters) -> TopicView:
-    """A topic's cards narrowed by `filters`, counted and laid out for `filters.view`."""
-    cards = topic_cards(db, topic, filters)
-    overall, per_source, more_sources = summary(cards)
-    rows = group_cards(cards, filters.view) if filters.view != "stance" else []
-    return TopicView(cards, overall, per_source, more_sources, by_stance(cards), rows)
+    """A topic's counts and its first `filters.limit` cards per column (or row), for `filters.view`."""
+    consensus.catch_up(db)
+    where, params = _where(db, topic, filters)
+    per_document = _document_counts(db, topic, filters, where, params)
+    titles = _titles(db, {document for document, _ in per_document})
+    by_title: dict[str, Counter] = defaultdict(Counter)
+    for (document, stance), n in per_document.items():
+        by_title[titles[document]][stance] += n
+    overall = sum(by_title.values(), Counter())
+    per_source, more_sources = _biggest(by_title)
+    limit = filters.limit
+    columns: dict[str, list[Card]] = {s: [] for s in STANCES}
+    rows: list[tuple[str, list[Card], int]] = []
+    groups: list[tuple[str, int, str, list]] = []
+    if filters.view == "stance":
+        for stance in STANCES:
+            if overall.get(stance):
+                query = f"{where} AND c.stance = ? {ORDER} LIMIT ?"
+                columns[stance] = _cards(db, _table(filters), query, [*params, stance, limit])
+    elif filters.view == "holder":
+        query = f"SELECT c.holder, count(*) FROM {_table(filters)} WHERE {where} GROUP BY c.holder"
+        for holder, n in db.execute(query, params):
+            groups.append((holder or "Unattributed", n, "c.holder = ?", [holder]))
+    else:
+        documents: dict[str, list[str]] = defaultdict(list)
+        for document in sorted({document for document, _ in per_document}):
+            documents[titles[document]].append(document)
+        for title, chosen in documents.items():
+            groups.append((title, sum(by_title[title].values()), "c.document IN (SELECT value FROM json_each(?))",
+                           [json.dumps(chosen)]))
+    groups.sort(key=lambda g: (-g[1], g[0].casefold()))
+    table = BY_SOURCE if filters.view == "source" else _table(filters)
+    for name, n, clause, values in groups[:limit]:
+        rows.append((name, _cards(db, table, f"{where} AND {clause} {ORDER} LIMIT ?", [*params, *values, limit]), n))
+    totals = {s: overall.get(s, 0) for s in STANCES}
+    return TopicView(sum(totals.values()), overall, per_source, more_sources, columns, totals, rows, len(groups))
+
+
+def choices(db, topic: str) -> dict[str, list]:
+    """The sources and holders that narrowing a topic's passages can choose from."""
+    consensus.catch_up(db)
+    documents = db.query(
+        """SELECT id, title, kind, outlet, date FROM documents
+        WHERE id IN (SELECT document FROM consensus_counts WHERE topic = ?)""",
+        [topic],
+    )
+    found = [{"id": d["id"], "title": display_title(d["title"], d["kind"], d["outlet"], d["date"]),
+              "outlet": d["outlet"] or ""} for d in documents]
+    holders = db.execute("SELECT DISTINCT holder FROM consensus WHERE topic = ? AND holder != ''", [topic])
+    return {"documents": sorted(found, key=lambda d: d["title"]), "holders": sorted(h for (h,) in holders)}
 
 
 def with_details(db, topic: str, cards: list[Card]) -> list[Card]:
@@ -160,74 +185,82 @@ def _limit(value: str) -> int:
     return min(max(int(value), PAGE), 100_000) if value.isdigit() else PAGE
 
 
-def _filter_sql(filters: Filters) -> tuple[str, list]:
-    clauses, params = [], []
+def _where(db, topic: str, filters: Filters) -> tuple[str, list]:
+    clauses, params = ["c.topic = ?"], [topic]
     if filters.document:
-        clauses.append("(p.document = ? OR d.outlet = ?)")
+        clauses.append("c.document IN (SELECT id FROM documents WHERE id = ? OR outlet = ?)")
         params += [filters.document, filters.document]
+    if filters.holder:
+        clauses.append("c.holder = ?")
+        params.append(filters.holder)
+    if filters.stance:
+        clauses.append("c.stance = ?")
+        params.append(filters.stance)
     if filters.q:
-        for word in filters.q.split():
-            clauses.append("(p.text LIKE ? ESCAPE '\\' OR l.holder LIKE ? ESCAPE '\\')")
-            params += [_like(word)] * 2
-    return "".join(f" AND {c}" for c in clauses), params
+        # The words may be in the passage (full-text index) or name its holder. The index is asked
+        # once, not by each of the page's queries.
+        match = fulltext.fts_expression(filters.q)
+        rows = db.execute("SELECT rowid FROM passages_fts WHERE passages_fts MATCH ?", [match]) if match else []
+        found = [r for (r,) in rows]
+        clauses.append("(c.passage IN (SELECT value FROM json_each(?)) OR instr(lower(c.holder), lower(?)) > 0)")
+        params += [json.dumps(found), filters.q]
+    return " AND ".join(clauses), params
 
 
-def _like(word: str) -> str:
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+# The planner would rather walk a whole stance in date order than sort one source's few rows.
+BY_SOURCE = "consensus c INDEXED BY consensus_by_topic"
 
 
-def group_cards(cards: list[Card], view: str) -> list[tuple[str, list[Card]]]:
-    """Group cards into rows by holder or source (stance columns are built by `by_stance`)."""
-    key = (lambda c: c.holder or "Unattributed") if view == "holder" else (lambda c: c.title)
-    groups: dict[str, list[Card]] = defaultdict(list)
-    for card in cards:
-        groups[key(card)].append(card)
-    return sorted(groups.items(), key=lambda item: (-len(item[1]), item[0].casefold()))
+def _table(filters: Filters) -> str:
+    return BY_SOURCE if filters.document else "consensus c"
 
 
-def by_stance(cards: list[Card]) -> dict[str, list[Card]]:
-    """Split cards into the three stance columns."""
-    columns: dict[str, list[Card]] = {s: [] for s in STANCES}
-    for card in cards:
-        columns[card.stance].append(card)
-    return columns
+def _cards(db, table: str, where: str, params: list) -> list[Card]:
+    return [
+        Card(pid, document, position, "", display_title(title, kind, outlet, date), outlet or "", date or "",
+             stance, holder, bool(contested))
+        for pid, document, position, title, kind, outlet, date, stance, holder, contested
+        in db.execute(f"{_CARDS.format(table=table)} WHERE {where}", params)
+    ]
 
 
-def summary(cards: list[Card]) -> tuple[Counter, list[tuple[str, Counter]], int]:
-    """Stance counts overall and for the sources with most passages, and how many sources are left out."""
-    overall = Counter(c.stance for c in cards)
-    per_source: dict[str, Counter] = defaultdict(Counter)
-    for card in cards:
-        per_source[card.title][card.stance] += 1
-    biggest = sorted(per_source.items(), key=lambda item: (-sum(item[1].values()), item[0].casefold()))
-    shown = sorted(biggest[:SUMMARY_SOURCES], key=lambda item: item[0].casefold())
-    return overall, shown, max(len(biggest) - SUMMARY_SOURCES, 0)
+def _document_counts(db, topic: str, filters: Filters, where: str, params: list) -> Counter:
+    if filters.holder or filters.q or filters.stance:
+        query = f"""SELECT c.document, c.stance, count(*) FROM {_table(filters)} WHERE {where}
+            GROUP BY c.document, c.stance"""
+    else:
+        # Unfiltered, or by source only: the maintained counts answer without reading passages.
+        query = "SELECT c.document, c.stance, c.n FROM consensus_counts c WHERE c.topic = ?"
+        params = [topic]
+        if filters.document:
+            query += " AND (c.document = ? OR c.document IN (SELECT id FROM documents WHERE outlet = ?))"
+            params += [filters.document, filters.document]
+    return Counter({(document, stance): n for document, stance, n in db.execute(query, params)})
 
 
-def filter_choices(cards: list[Card]) -> dict[str, list]:
-    """The sources and holders that narrowing a topic's unfiltered `cards` can choose from."""
-    documents = {c.document: {"id": c.document, "title": c.title, "outlet": c.outlet} for c in cards}
+def _titles(db, documents: set[str]) -> dict[str, str]:
     return {
-        "documents": sorted(documents.values(), key=lambda d: d["title"]),
-        "holders": sorted({c.holder for c in cards if c.holder}),
+        row[0]: display_title(*row[1:])
+        for row in db.execute(
+            "SELECT id, title, kind, outlet, date FROM documents WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps(sorted(documents))],
+        )
     }
+
+
+def _biggest(by_title: dict[str, Counter]) -> tuple[list[tuple[str, Counter]], int]:
+    biggest = sorted(by_title.items(), key=lambda item: (-sum(item[1].values()), item[0].casefold()))
+    shown = sorted(biggest[:SUMMARY_SOURCES], key=lambda item: item[0].casefold())
+    return shown, max(len(biggest) - SUMMARY_SOURCES, 0)
 
 
 def documents_overview(db) -> list[dict]:
     """Every document with its metadata and how many of its content passages carry labels."""
+    consensus.catch_up(db)
     return list(
         db.query(
-            f"""WITH content AS (
-                SELECT document, count(*) AS n FROM passages WHERE kind = 'content' GROUP BY document
-            ), labelled AS (
-                -- Same text is enough to count as labelled, as for current.LABELLED.
-                SELECT p.document, count(DISTINCT p.id) AS n FROM passages p
-                JOIN labels l ON {SAME_TEXT}
-                WHERE p.kind = 'content' GROUP BY p.document
-            )
-            SELECT d.*, coalesce(c.n, 0) AS content, coalesce(l.n, 0) AS labelled
-            FROM documents d LEFT JOIN content c ON c.document = d.id LEFT JOIN labelled l ON l.document = d.id
+            """SELECT d.*, coalesce(c.content, 0) AS content, coalesce(c.labelled, 0) AS labelled
+            FROM documents d LEFT JOIN consensus_documents c ON c.document = d.id
             ORDER BY d.date DESC, d.title"""
         )
     )

@@ -11,7 +11,7 @@ from webapp.cli.common import database, problems
 from webapp.corpus import feeds, fetching, sources, taxonomy, textfiles
 from webapp.corpus.sources import CorpusError
 from webapp.corpus.taxonomy import TaxonomyError
-from webapp.labels import batches, editor
+from webapp.labels import batches, chunked, editor
 
 
 @click.group("documents")
@@ -173,24 +173,22 @@ def _read_link(app, db, link: str, options: dict[str, str], name: str | None):
 
 
 def _import_jsonl(app, db, files: tuple[Path, ...], add_topics: bool, annotator: str) -> None:
-    """Parse every file first; each file is then saved in one transaction."""
+    """Check every file first, streaming; each file is then saved in one transaction, a chunk at a time."""
     labels_dir = Path(app.config["LABELS_DIR"])
     path = labels_dir / "taxonomy.toml"
     # A new corpus may start from a batch: --add-topics then writes the taxonomy file itself.
     topics = () if add_topics and not path.exists() else taxonomy.load(path).ids
     updated = editor.now()
-    parsed = []
+    scanned = []
     for path in files:
-        lines = batches.read_lines(path)
-        with click.progressbar(length=len(lines), label=f"Reading {path.name}") as bar:
-            try:
-                parsed.append(batches.parse_jsonl(_counted(lines, bar), topics, annotator, updated, add_topics))
-            except textfiles.BadInput as exc:
-                raise textfiles.BadInput(str(exc), [f"{path.name} {p}" for p in exc.problems]) from None
+        reader = batches.LineReader(topics, annotator, updated, add_topics)
+        with click.progressbar(length=path.stat().st_size, label=f"Checking {path.name}") as bar:
+            scanned.append((reader, chunked.scan(path, reader, bar.update)))
         # A later file may use the topics an earlier one adds.
-        topics = topics + tuple(parsed[-1].new_topics)
-    for path, batch in zip(files, parsed):
-        saved = batches.save_batch(db, Path(app.config["SEEDS_DIR"]), labels_dir, batch, path.name)
+        topics = topics + tuple(reader.new_topics)
+    for path, (reader, metadata) in zip(files, scanned):
+        with click.progressbar(length=path.stat().st_size, label=f"Importing {path.name}") as bar:
+            saved = chunked.save(db, Path(app.config["SEEDS_DIR"]), labels_dir, path, reader, metadata, bar.update)
         changed = [r for r in saved.results if not r.unchanged]
         click.echo(
             f"{path.name}: {len(saved.results)} documents ({len(changed)} new or changed),"
@@ -205,12 +203,3 @@ def _import_jsonl(app, db, files: tuple[Path, ...], add_topics: bool, annotator:
                 " “target missing” until you state one (Topics → Edit, or labels/taxonomy.toml).",
                 fg="yellow",
             )
-
-
-def _counted(lines: list[str], bar, step: int = 1000):
-    """Yield lines, moving the progress bar in steps so that drawing it costs nothing."""
-    for number, line in enumerate(lines, start=1):
-        if number % step == 0:
-            bar.update(step)
-        yield line
-    bar.update(len(lines) % step)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +16,6 @@ from webapp.corpus.textfiles import (
     BadInput,
     check_metadata,
     check_new_name,
-    decode,
     document_name,
     refuse_case_twins,
 )
@@ -24,6 +23,10 @@ from webapp.labels import mirror, validation
 from webapp.labels.records import LabelRecord, format_records
 from webapp.store import jsonlines
 from webapp.store.files import WrittenFiles
+
+_FIELDS = frozenset(sources.METADATA_FIELDS)
+# Distinct labels remembered as checked: a batch's labels repeat a few topics, stances and holders.
+MAX_CHECKED = 100_000
 
 
 @dataclass
@@ -35,10 +38,69 @@ class Batch:
     new_topics: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-def read_lines(path: Path) -> list[str]:
-    """The lines of a JSONL file, decoded like any imported text."""
-    # Not splitlines(): JSON leaves U+2028 and friends unescaped inside strings.
-    return decode(path.read_bytes(), path.name).split("\n")
+class LineReader:
+    """Checks a JSONL batch line by line, keeping per document only what the whole file decides.
+
+    That is each document's metadata (the first non-empty value of a field wins), its passage
+    count and last line, the topics to add and the problems found: a file of any size is checked
+    holding little more than its document names.
+    """
+
+    def __init__(self, topics: tuple[str, ...], annotator: str, updated: str, add_topics: bool = False):
+        self.topics, self.annotator, self.updated, self.add_topics = topics, annotator, updated, add_topics
+        self.metadata: dict[str, dict[str, str]] = {}
+        self.counts: dict[str, int] = {}
+        self.last_line: dict[str, int] = {}
+        self.new_topics: dict[str, dict[str, str]] = {}
+        self.problems: list[str] = []
+        self.checked: dict[tuple, tuple] = {}
+
+    def read(self, number: int, line: str) -> tuple[str, str, list[LabelRecord]] | None:
+        """A line's document, passage text and labels; None for a blank line or a bad one (kept in `problems`)."""
+        if not line.strip():
+            return None
+        try:
+            jsonlines.check_line(line)
+            obj = _jsonl_object(line)
+            name = obj["document"]
+            position = self.counts.get(name, 0)
+            self.counts[name] = position + 1
+            self.last_line[name] = number
+            meta = self.metadata.setdefault(name, {})
+            for f in _FIELDS.intersection(obj):
+                if obj[f] and not meta.get(f):
+                    meta[f] = obj[f]
+            given = []
+            for raw in obj.get("labels") or []:
+                if self.add_topics:
+                    _add_topic(raw, self.topics, self.new_topics)
+                known = (*self.topics, *self.new_topics) if self.new_topics else self.topics
+                given.append(_label(raw, name, position, obj["text"], self.annotator, self.updated, known, self.checked))
+            if len(given) > 1:
+                for who in {label.annotator for label in given}:
+                    validation.check_label_set([label.topic for label in given if label.annotator == who])
+            return name, obj["text"], given
+        except validation.LabelError as exc:
+            hint = " (--add-topics creates missing ones)" if exc.field == "topic" and not self.add_topics else ""
+            self.problems.append(f"line {number}: {exc}{hint}")
+        except ValueError as exc:
+            self.problems.append(f"line {number}: {exc}")
+        return None
+
+    def finish(self) -> dict[str, dict[str, str]]:
+        """Each document's checked metadata; raises BadInput naming the bad lines (ten of them at most)."""
+        if self.problems:
+            more = f" (and {len(self.problems) - 10} more)" if len(self.problems) > 10 else ""
+            raise BadInput("; ".join(self.problems[:10]) + more, self.problems)
+        if not self.counts:
+            raise BadInput("The file has no passages: each line needs a JSON object with a document and a text.")
+        checked = {}
+        for name, meta in self.metadata.items():
+            try:
+                checked[name] = check_metadata(meta)
+            except BadInput as exc:
+                raise BadInput(f"document {name}: {exc}") from None
+        return checked
 
 
 def parse_jsonl(
@@ -50,47 +112,16 @@ def parse_jsonl(
     "stance", "holder"?, "annotator"?, "topic_name"?, "topic_target"?}]}; a document's passages
     are its lines in order.
     """
+    reader = LineReader(topics, annotator, updated, add_topics)
     texts: dict[str, list[str]] = {}
-    metadata: dict[str, dict[str, str]] = {}
-    batch, problems = Batch(), []
+    labels: list[LabelRecord] = []
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            jsonlines.check_line(line)
-            obj = _jsonl_object(line)
-            name = obj["document"]
-            position = len(texts.setdefault(name, []))
-            texts[name].append(obj["text"])
-            meta = metadata.setdefault(name, {})
-            for f in sources.METADATA_FIELDS:
-                meta[f] = meta.get(f) or obj.get(f) or ""
-            given = []
-            for raw in obj.get("labels") or []:
-                if add_topics:
-                    _add_topic(raw, topics, batch.new_topics)
-                known = (*topics, *batch.new_topics)
-                given.append(_label(raw, name, position, obj["text"], annotator, updated, known))
-            for who in {label.annotator for label in given}:
-                validation.check_label_set([label.topic for label in given if label.annotator == who])
-            batch.labels += given
-        except validation.LabelError as exc:
-            hint = " (--add-topics creates missing ones)" if exc.field == "topic" and not add_topics else ""
-            problems.append(f"line {number}: {exc}{hint}")
-        except ValueError as exc:
-            problems.append(f"line {number}: {exc}")
-    if problems:
-        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
-        raise BadInput("; ".join(problems[:10]) + more, problems)
-    if not texts:
-        raise BadInput("The file has no passages: each line needs a JSON object with a document and a text.")
-    for name, meta in metadata.items():
-        try:
-            metadata[name] = check_metadata(meta)
-        except BadInput as exc:
-            raise BadInput(f"document {name}: {exc}") from None
-    batch.documents = [sources.presplit_document(name, t, metadata[name]) for name, t in texts.items()]
-    return batch
+        if read := reader.read(number, line):
+            texts.setdefault(read[0], []).append(read[1])
+            labels += read[2]
+    metadata = reader.finish()
+    documents = [sources.presplit_document(name, t, metadata[name]) for name, t in texts.items()]
+    return Batch(documents, labels, reader.new_topics)
 
 
 def _jsonl_object(line: str) -> dict:
@@ -107,7 +138,7 @@ def _jsonl_object(line: str) -> dict:
         raise ValueError('missing "text", or it is empty')
     splitting.check_passage(obj["text"])
     for f in sources.METADATA_FIELDS:
-        if obj.get(f) is not None and not isinstance(obj[f], str):
+        if f in obj and obj[f] is not None and not isinstance(obj[f], str):
             raise ValueError(f"{f} must be a string")
     if not isinstance(obj.get("labels") or [], list):
         raise ValueError('"labels" must be a list of {"topic", "stance", "holder"} objects')
@@ -115,19 +146,29 @@ def _jsonl_object(line: str) -> dict:
 
 
 def _label(raw: object, document: str, position: int, text: str, annotator: str, updated: str,
-           topics: tuple[str, ...]) -> LabelRecord:
+           topics: tuple[str, ...], checked: dict[tuple, tuple] | None = None) -> LabelRecord:
+    """A label record from a line's raw label, checked; `checked` remembers the labels of text values
+    already accepted (a batch repeats a few thousand of them), so each is checked once."""
     if not isinstance(raw, dict) or "topic" not in raw or "stance" not in raw:
         raise ValueError('each label must be an object with "topic" and "stance"')
-    label = validation.check_label(raw["topic"], raw["stance"], raw.get("holder"), topics=topics)
-    if raw.get("annotator") is not None and not isinstance(raw["annotator"], str):
-        raise ValueError("annotator must be a string")
+    key = (raw["topic"], raw["stance"], raw.get("holder"), raw.get("annotator"))
+    # Only text values are remembered: a list or dict as a topic cannot be a key, and is refused anyway.
+    remembered = checked is not None and all(v is None or type(v) is str for v in key)
+    found = checked.get(key) if remembered else None
+    if found is None:
+        label = validation.check_label(raw["topic"], raw["stance"], raw.get("holder"), topics=topics)
+        if raw.get("annotator") is not None and not isinstance(raw["annotator"], str):
+            raise ValueError("annotator must be a string")
+        found = (label.topic, label.stance, label.holder, validation.check_annotator(raw.get("annotator") or annotator))
+        if remembered and len(checked) < MAX_CHECKED:
+            checked[key] = found
     return LabelRecord(
         document=document,
         position=position,
-        topic=label.topic,
-        stance=label.stance,
-        holder=label.holder,
-        annotator=validation.check_annotator(raw.get("annotator") or annotator),
+        topic=found[0],
+        stance=found[1],
+        holder=found[2],
+        annotator=found[3],
         updated=updated,
         text=text,
     )
@@ -177,48 +218,83 @@ def save_batch(db, seeds_dir: Path, labels_dir: Path, batch: Batch, stem: str) -
     elsewhere are refused: edit their seed file and run `counterpoint load` instead.
     """
     content = sources.format_presplit(batch.documents)
-    seed, same = _seed_file(seeds_dir, check_new_name(document_name(stem, sources.PRESPLIT_SUFFIX)), content)
+    name = check_new_name(document_name(stem, sources.PRESPLIT_SUFFIX))
+    seed, same = seed_file(seeds_dir, name, lambda path: path.read_text(encoding="utf-8") == content)
     if not same:
-        _refuse_existing(db, [d.name for d in batch.documents])
-        refuse_case_twins(db, seeds_dir, [d.name for d in batch.documents])
+        refuse_existing(db, seeds_dir, [d.name for d in batch.documents])
     with db.atomic(), WrittenFiles() as files:
         # Seed, taxonomy and label files are written together, so a crash leaves all or none.
         contents = {} if same else {seed: content}
         if batch.new_topics:
-            path = labels_dir / "taxonomy.toml"
-            contents[path] = append_topics(path, list(batch.new_topics.values()))
-            taxonomy.sync(db, taxonomy.parse(tomllib.loads(contents[path]), str(path)))
+            contents.update(add_topics(db, labels_dir, batch.new_topics))
         results = sources.store_documents(db, batch.documents)
-        changed = _changed_labels(db, batch.labels)
+        changed = changed_labels(db, batch.labels)
         mirror.store(db, changed)
-        files.write_many({**contents, **label_files(db, labels_dir, {r.document for r in changed})})
-    missing = tuple(t for t, entry in batch.new_topics.items() if not str(entry.get("target") or "").strip())
-    return BatchSaved(seed.name, results, len(changed), tuple(batch.new_topics), missing)
+        files.write_many(LabelFiles(db, labels_dir, {r.document for r in changed}, contents))
+    return BatchSaved(seed.name, results, len(changed), tuple(batch.new_topics), without_target(batch.new_topics))
 
 
-def label_files(db, labels_dir: Path, documents: set[str]) -> dict[Path, str]:
-    """The label files of `documents` as `labels.export` writes them, read in one query.
+def add_topics(db, labels_dir: Path, new_topics: dict[str, dict[str, str]]) -> dict[Path, str]:
+    """Add new topics to the database's taxonomy; returns the taxonomy file's new content to write."""
+    path = labels_dir / "taxonomy.toml"
+    content = append_topics(path, list(new_topics.values()))
+    taxonomy.sync(db, taxonomy.parse(tomllib.loads(content), str(path)))
+    return {path: content}
 
-    Exporting document by document costs a query and two disk syncs each, which for an
-    import of thousands of documents takes minutes; this is the same content in bulk.
+
+def without_target(new_topics: dict[str, dict[str, str]]) -> tuple[str, ...]:
+    """The new topics given no target proposition."""
+    return tuple(t for t, entry in new_topics.items() if not str(entry.get("target") or "").strip())
+
+
+class LabelFiles(Mapping):
+    """Files for `WrittenFiles.write_many`: `first` as given, then the label files of `documents`.
+
+    A label file is read from the database only when the writing reaches it, so an import of a
+    million labels never holds every file's text at once; files already up to date are skipped.
     """
-    by_document: dict[str, list[LabelRecord]] = {d: [] for d in documents}
-    for record in mirror.records(db):
-        if record.document in by_document:
-            by_document[record.document].append(record)
-    contents = {mirror.label_file(labels_dir, d): format_records(r) for d, r in by_document.items()}
-    return {path: text for path, text in contents.items() if not path.exists() or path.read_text(encoding="utf-8") != text}
+
+    def __init__(self, db, labels_dir: Path, documents: set[str], first: dict[Path, str] | None = None):
+        self.db, self.first = db, first or {}
+        self.documents = {mirror.label_file(labels_dir, d): d for d in sorted(documents)}
+        self.documents = {p: d for p, d in self.documents.items() if p not in self.first}
+
+    def __getitem__(self, path: Path) -> str:
+        if path in self.first:
+            return self.first[path]
+        return format_records(mirror.records(self.db, self.documents[path]))
+
+    def __iter__(self) -> Iterator[Path]:
+        yield from self.first
+        yield from self.documents
+
+    def __len__(self) -> int:
+        return len(self.first) + len(self.documents)
+
+    def items(self) -> Iterator[tuple[Path, str]]:  # type: ignore[override]
+        """Each file and its content, leaving out label files that already hold it."""
+        for path in self:
+            content = self[path]
+            if path in self.first or not path.exists() or path.read_text(encoding="utf-8") != content:
+                yield path, content
 
 
-def _seed_file(seeds_dir: Path, name: str, content: str) -> tuple[Path, bool]:
+def seed_file(seeds_dir: Path, name: str, same: Callable[[Path], bool]) -> tuple[Path, bool]:
+    """The seed file to write a batch to, and whether it already holds that batch (`same` compares)."""
     stem = name[: -len(sources.PRESPLIT_SUFFIX)]
     for n in range(1, 1000):
         path = seeds_dir / (name if n == 1 else f"{stem}-{n}{sources.PRESPLIT_SUFFIX}")
         if not path.exists():
             return path, False
-        if path.read_text(encoding="utf-8") == content:
+        if same(path):
             return path, True
     raise BadInput(f"Too many seed files are named like {name}; rename the file.")
+
+
+def refuse_existing(db, seeds_dir: Path, names: list[str]) -> None:
+    """Raise BadInput if a document of a new batch is already in the corpus, or is another's case twin."""
+    _refuse_existing(db, names)
+    refuse_case_twins(db, seeds_dir, names)
 
 
 def _refuse_existing(db, names: list[str]) -> None:
@@ -236,7 +312,7 @@ def _refuse_existing(db, names: list[str]) -> None:
         )
 
 
-def _changed_labels(db, records: list[LabelRecord]) -> list[LabelRecord]:
+def changed_labels(db, records: list[LabelRecord]) -> list[LabelRecord]:
     """The records that are new or differ from the stored labels, so a re-import writes nothing."""
     documents = json.dumps(sorted({r.document for r in records}))
     stored = {

@@ -59,20 +59,37 @@ def consensus(votes: Iterable[str]) -> tuple[str, bool]:
     return stance, len(counts) > 1
 
 
+def passage_consensus(votes: Iterable[tuple[str, str]]) -> tuple[str, bool, str]:
+    """The stance, the contested flag and the holder that one passage's counted (stance, holder)
+    votes on one topic give it: the stance as `consensus` decides, the holder most votes name
+    (ties to the first in alphabetical order), '' when no vote names one."""
+    votes = list(votes)
+    stance, contested = consensus(stance for stance, _ in votes)
+    held = Counter(holder for _, holder in votes if holder)
+    holder = min(held, key=lambda h: (-held[h], h)) if held else ""
+    return stance, contested, holder
+
+
+def topic_consensus(db, where: str = "", params=()) -> dict[tuple[int, str], tuple[str, bool, str]]:
+    """The consensus (stance, contested, holder) of content passages on each of their topics,
+    keyed by (passage id, topic); `where` adds `AND ...` conditions on `p` and `l`."""
+    votes: dict[tuple[int, str], list[tuple[str, str]]] = defaultdict(list)
+    for pid, topic, stance, holder in db.execute(
+        f"SELECT p.id, l.topic, l.stance, l.holder {COUNTED} AND l.topic != '' {where}", list(params)
+    ):
+        votes[(pid, topic)].append((stance, holder or ""))
+    return {key: passage_consensus(found) for key, found in votes.items()}
+
+
 def passage_stances(db, passage_ids) -> dict[int, dict[str, str]]:
     """The consensus stance of each given content passage on each of its topics."""
     ids = list(passage_ids)
     if not ids:
         return {}
-    votes: dict[tuple[int, str], list[str]] = defaultdict(list)
-    for pid, topic, stance in db.execute(
-        f"SELECT p.id, l.topic, l.stance {COUNTED} AND l.topic != '' AND p.id IN ({', '.join('?' for _ in ids)})",
-        ids,
-    ):
-        votes[(pid, topic)].append(stance)
     stances: dict[int, dict[str, str]] = defaultdict(dict)
-    for (pid, topic), stance_votes in votes.items():
-        stances[pid][topic] = consensus(stance_votes)[0]
+    found = topic_consensus(db, f"AND p.id IN ({', '.join('?' for _ in ids)})", ids)
+    for (pid, topic), (stance, _, _) in found.items():
+        stances[pid][topic] = stance
     return stances
 
 

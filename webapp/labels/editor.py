@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from webapp.corpus.splitting import text_hash
-from webapp.labels import mirror, validation
+from webapp.labels import consensus, mirror, validation
 from webapp.labels.current import ADJUDICATOR
 
 WRITE_ATTEMPTS = 5
@@ -78,6 +78,7 @@ def write(db, work):
             raise
         try:
             result = work()
+            consensus.refresh(db)
             db.execute("COMMIT")
         except BaseException:
             db.rollback()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from webapp.corpus.splitting import text_hash
+from webapp.labels import consensus
 from webapp.labels.current import STALE
 from webapp.labels.records import LabelFileError, LabelRecord, format_records, read_file
 from webapp.store.files import atomic_write
@@ -50,6 +51,7 @@ def store(db, records: list[LabelRecord]) -> None:
     ]
     with db.atomic():
         db["labels"].upsert_all(rows, pk=("document", "position", "topic", "annotator"))
+        consensus.refresh(db)
 
 
 def reanchor(db, document: str) -> int:
@@ -67,6 +69,7 @@ def reanchor(db, document: str) -> int:
             db.execute("UPDATE labels SET position = ? WHERE rowid = ?", [-1 - position, rowid])
         if moves:
             db.execute("UPDATE labels SET position = -1 - position WHERE document = ? AND position < 0", [document])
+        consensus.refresh(db)
     return len(moves)
 
 
@@ -89,14 +92,20 @@ def _planned_moves(db, document: str) -> dict[int, int]:
         for r in rows
         if r["stray"] and len(homes.get(r["text_hash"], [])) == 1
     }
-    staying = {(r["position"], r["topic"], r["annotator"]) for r in rows if r["rowid"] not in moves}
-    targets: dict[tuple, list[int]] = {}
-    for r in rows:
-        if r["rowid"] in moves:
-            targets.setdefault((moves[r["rowid"]], r["topic"], r["annotator"]), []).append(r["rowid"])
-    return {
-        rowids[0]: key[0] for key, rowids in targets.items() if len(rowids) == 1 and key not in staying
-    }
+    # A label kept from moving stays where it is and may in turn block another's new place, so
+    # the plan is narrowed until every move lands on a place nobody else holds.
+    while True:
+        staying = {(r["position"], r["topic"], r["annotator"]) for r in rows if r["rowid"] not in moves}
+        targets: dict[tuple, list[int]] = {}
+        for r in rows:
+            if r["rowid"] in moves:
+                targets.setdefault((moves[r["rowid"]], r["topic"], r["annotator"]), []).append(r["rowid"])
+        narrowed = {
+            rowids[0]: key[0] for key, rowids in targets.items() if len(rowids) == 1 and key not in staying
+        }
+        if narrowed == moves:
+            return moves
+        moves = narrowed
 
 
 def records(db, document: str | None = None) -> list[LabelRecord]:

@@ -35,6 +35,7 @@ import scipy.sparse as sp
 
 from webapp.similarity.features import (
     chunks,
+    compact,
     document_frequency,
     fit_words,
     gram_map,
@@ -88,9 +89,9 @@ class RelatedIndex:
         batch = _unique(passages)
         self._vectorizer, weights = fit_words([text for _, text in batch.values()])
         self._words = self._vectorizer.get_feature_names_out()
-        self._prefixes = prefix_map(self._words)
+        self._prefixes = compact(prefix_map(self._words))
         self._is_content = np.diff(self._prefixes.indptr) > 0
-        self._grams = gram_map(self._words)
+        self._grams = compact(gram_map(self._words))
         n_passages = weights.shape[0]
         self._word_idf = idf(document_frequency(weights), n_passages)
         self._prefix_idf = idf(document_frequency(weights @ self._prefixes), n_passages)
@@ -101,7 +102,7 @@ class RelatedIndex:
             postings=sp.csc_matrix((0, self._prefixes.shape[1]), dtype=np.float32),
             gram_lengths=np.zeros(0, dtype=np.float32),
             ids=np.zeros(0, dtype=np.int64),
-            documents=np.zeros(0, dtype=np.int64),
+            documents=np.zeros(0, dtype=np.int32),
             alive=np.zeros(0, dtype=bool),
         )
         self._row_of: dict[int, int] = {}
@@ -143,11 +144,11 @@ class RelatedIndex:
         postings = normalized(weighted(weights @ self._prefixes, self._prefix_idf))
         lengths = [self._gram_lengths(chunk) for chunk in chunks(weights)]
         self._rows = _Rows(
-            weights=sp.vstack([old.weights, weights], format="csr"),
-            postings=sp.vstack([old.postings, postings], format="csc"),
+            weights=compact(sp.vstack([old.weights, weights], format="csr")),
+            postings=compact(sp.vstack([old.postings, postings], format="csc")),
             gram_lengths=np.concatenate([old.gram_lengths, *lengths]),
             ids=np.concatenate([old.ids, np.fromiter(batch, dtype=np.int64)]),
-            documents=np.concatenate([old.documents, np.asarray(codes, dtype=np.int64)]),
+            documents=np.concatenate([old.documents, np.asarray(codes, dtype=np.int32)]),
             alive=np.concatenate([old.alive, np.ones(len(batch), dtype=bool)]),
         )
         # Row numbers are published only after the rows that they point to.

@@ -4,17 +4,24 @@ The TF-IDF index (engine.py) is a cache rebuilt from the database, never stored;
 keeps it between requests. Every write to `passages` is logged in `passage_changes` by
 triggers, so each worker process catches up with imports made by any other process by
 re-indexing just the changed passages.
+
+scikit-learn and scipy load with the first index built (engine.py imports them), not with the
+app, so a worker starts without them and only the pages that show related passages pay for them.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from webapp.corpus.display import display_title
 from webapp.labels import current, links
-from webapp.similarity import engine
+from webapp.similarity import memory
 from webapp.similarity.counterpoints import opposing, sides
+
+if TYPE_CHECKING:
+    from webapp.similarity import engine
 
 MODES = ("all", "same_topic", "counterpoints")
 # Incremental updates keep the vocabulary of the last full build; past this share of changed
@@ -47,8 +54,13 @@ def _content(db, where: str = "", params: list | None = None) -> list[tuple[int,
 
 
 def _build(db) -> engine.RelatedIndex | None:
+    from webapp.similarity import engine
+
     passages = _content(db)
-    return engine.build_index(passages) if passages else None
+    built = engine.build_index(passages) if passages else None
+    del passages  # the texts too are garbage by now, so their pages are trimmed with the rest
+    memory.give_back()
+    return built
 
 
 def _catch_up(db, index: engine.RelatedIndex, since: int) -> None:
@@ -73,6 +85,8 @@ def suggestions(db, index: engine.RelatedIndex | None, passage_id: int, mode: st
     allowed = None if wanted is None else current.passages_with_stances(db, wanted)
     if allowed is not None and not allowed:
         return []
+    from webapp.similarity import engine
+
     dismissed = links.dismissed_ids(db, passage_id)
     # Candidates are found from any annotator's label; the consensus stance decides.
     matches = [
@@ -114,6 +128,8 @@ def counterpoints(db, index: engine.RelatedIndex | None, passage_id: int, k: int
     same = {pid for pid, document in candidates.items() if row and document == row[0]}
     dismissed = links.dismissed_ids(db, passage_id) & (candidates.keys() - same)
     chosen = candidates.keys() - same - dismissed
+    from webapp.similarity import engine
+
     if index is not None and passage_id in index:
         matches = engine.rank(index, passage_id, chosen, k, offset)
     else:

@@ -4,7 +4,8 @@ One binary model per topic says whether a passage speaks to it (one-vs-rest), an
 per topic proposes the stance. Both are TF-IDF + logistic regression. A topic gets a model
 only once it has enough labelled examples, and its suggestions are shown only once the model
 passes its gate (gate.py); until then the form says about how many more labels it needs.
-Suggestions are shown to people, never saved.
+Suggestions are shown to people, never saved. scikit-learn (and numpy, through gate.py) load
+with the first fit, not with the app.
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from webapp.labels import current
-from webapp.similarity import gate
+from webapp.similarity import memory
 from webapp.store.db import connect
+
+if TYPE_CHECKING:
+    from webapp.similarity import gate
 
 # Below these counts a model would only echo its few examples back.
 MIN_POSITIVE = 5
@@ -129,7 +134,10 @@ def _training_rows(db) -> list[tuple[str, dict[str, str], str]]:
 def _train_on(db, topics: tuple[str, ...]) -> Suggester | None:
     """Models for the labels in `db`, gated by how they do on documents they were not trained on."""
     rows = _training_rows(db)
-    return train([(text, stances) for text, stances, _ in rows], topics, [document for *_, document in rows])
+    model = train([(text, stances) for text, stances, _ in rows], topics, [document for *_, document in rows])
+    del rows  # the texts too are garbage by now, so their pages are trimmed with the rest
+    memory.give_back()
+    return model
 
 
 def train(examples: list[tuple[str, dict[str, str]]], topics: tuple[str, ...],
@@ -150,6 +158,8 @@ def train(examples: list[tuple[str, dict[str, str]]], topics: tuple[str, ...],
 
 def _train(examples: list[tuple[str, dict[str, str]]], topics: tuple[str, ...], groups: list | None) -> Suggester:
     from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from webapp.similarity import gate
 
     counts = Counter(topic for _, labels in examples for topic in labels)
     trainable = [t for t in topics if _enough(examples, t, counts)]

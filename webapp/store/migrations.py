@@ -213,3 +213,45 @@ def m100_annotator_roles_and_sessions(db):
     # A session remembers the generation it signed in under; signing out or changing the
     # password bumps it, so a copied cookie stops working on the server, not just in the browser.
     db["annotators"].add_column("session_generation", int, not_null_default=0)
+
+
+@migrations()
+def m110_consensus(db):
+    """Each passage's consensus on each topic and its counts, kept in step on write (labels/consensus.py)."""
+    for statement in (
+        "CREATE TABLE consensus (document TEXT NOT NULL, position INTEGER NOT NULL, topic TEXT NOT NULL, "
+        "passage INTEGER NOT NULL, stance TEXT NOT NULL, contested INTEGER NOT NULL, holder TEXT NOT NULL, "
+        "date TEXT NOT NULL, PRIMARY KEY (document, position, topic)) WITHOUT ROWID",
+        # One per order and filter of a topic page: stance columns, holder rows and filter, source
+        # rows and filter (within a document, stance then date order).
+        "CREATE INDEX consensus_by_stance ON consensus (topic, stance, date DESC, document, position)",
+        "CREATE INDEX consensus_by_holder ON consensus (topic, holder, stance, date DESC, document, position)",
+        # Covering for the counts under a text or holder filter, which visit every row of a topic.
+        "CREATE INDEX consensus_by_topic ON consensus (topic, document, stance, date DESC, position, passage, holder)",
+        "CREATE INDEX consensus_by_passage ON consensus (passage, topic)",
+        "CREATE TABLE consensus_counts (topic TEXT NOT NULL, stance TEXT NOT NULL, document TEXT NOT NULL, "
+        "n INTEGER NOT NULL, PRIMARY KEY (topic, stance, document)) WITHOUT ROWID",
+        "CREATE INDEX consensus_counts_by_document ON consensus_counts (document)",
+        "CREATE TABLE consensus_documents (document TEXT PRIMARY KEY, content INTEGER NOT NULL, "
+        "labelled INTEGER NOT NULL) WITHOUT ROWID",
+        "CREATE TABLE consensus_pending (document TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (document, "
+        "position)) WITHOUT ROWID",
+    ):
+        db.execute(statement)
+    # Whatever code path writes, the places it touched are noted here in its own transaction. Not
+    # OR IGNORE: the outer statement's conflict policy (an upsert's) would override the trigger's.
+    mark = """INSERT INTO consensus_pending (document, position) SELECT {0}.document, {0}.position
+        WHERE NOT EXISTS (SELECT 1 FROM consensus_pending c WHERE c.document = {0}.document
+        AND c.position = {0}.position);"""
+    for table in ("labels", "passages"):
+        for event, refs in (("INSERT", ("NEW",)), ("UPDATE", ("OLD", "NEW")), ("DELETE", ("OLD",))):
+            body = " ".join(mark.format(r) for r in refs)
+            db.execute(f"CREATE TRIGGER {table}_{event.lower()}_consensus AFTER {event} ON {table} BEGIN {body} END")
+    for event, ref in (("UPDATE", "NEW"), ("DELETE", "OLD")):
+        db.execute(
+            f"CREATE TRIGGER documents_{event.lower()}_consensus AFTER {event} ON documents BEGIN "
+            "INSERT INTO consensus_pending (document, position) SELECT p.document, p.position FROM passages p "
+            f"WHERE p.document = {ref}.id AND NOT EXISTS (SELECT 1 FROM consensus_pending c "
+            "WHERE c.document = p.document AND c.position = p.position); END"
+        )
+    db.execute("INSERT INTO consensus_pending (document, position) SELECT document, position FROM passages")

@@ -14,6 +14,7 @@ from webapp.web import (
     adding,
     analysis,
     api,
+    caching,
     database,
     documents,
     downloads,
@@ -49,6 +50,7 @@ def create_app(test_config: dict | None = None, *, corpus: Path | None = None) -
         WORKERS=2,
         SIMILARITY=True,
         SUGGESTIONS=True,
+        PAGE_CACHE_BYTES=database.DEFAULT_PAGE_CACHE_BYTES,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         # Shared mode: annotators sign in to write; reads stay open unless READS_REQUIRE_LOGIN.
@@ -86,6 +88,7 @@ def create_app(test_config: dict | None = None, *, corpus: Path | None = None) -
     database.init_app(app)
     security.init_app(app)
     access.init_app(app)
+    caching.init_app(app)
     app.register_blueprint(topics.bp)
     app.register_blueprint(adding.bp)
     app.register_blueprint(documents.bp)

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, request
 from webapp.analysis import fulltext
 from webapp.corpus import taxonomy
 from webapp.store.db import DeadlineExceeded
+from webapp.web import caching
 from webapp.web.database import get_db, get_taxonomy
 from webapp.web.rendering import render
 
@@ -29,6 +30,8 @@ def find():
         too_slow = None
     except DeadlineExceeded:
         results, too_slow = fulltext.Results([], 0, 1, 0), TOO_SLOW
+        # The load of the moment, not the data: a 200 to htmx that must not be replayed as current.
+        caching.of_the_moment()
     html = render(
         "search/find.html",
         "results",

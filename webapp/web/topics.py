@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from flask import Blueprint, abort, render_template, request, url_for
 
 from webapp.analysis import comparison
@@ -55,21 +53,18 @@ def topic(topic_id: str):
     col = col if col in taxonomy.STANCES else ""
     view = _view(db, topic.id, filters)
     limit = filters.limit
-    shown_columns = {stance: column[:limit] for stance, column in view.columns.items()}
-    # Rows page like columns, and so do the cards within a row.
-    shown_rows = [(name, group[:limit], len(group)) for name, group in view.rows[:limit]]
-    shown = [c for column in shown_columns.values() for c in column] + [c for _, group, _ in shown_rows for c in group]
+    shown = [c for column in view.columns.values() for c in column] + [c for _, group, _ in view.rows for c in group]
     comparison.with_details(db, topic.id, shown)
     return render(
         "topics/topic.html",
         "results",
         topic=topic,
         filters=filters,
-        cards=view.cards,
-        columns=shown_columns,
-        column_totals={stance: len(column) for stance, column in view.columns.items()},
-        rows=shown_rows,
-        row_total=len(view.rows),
+        total=view.total,
+        columns=view.columns,
+        column_totals=view.column_totals,
+        rows=view.rows,
+        row_total=view.row_total,
         more_url=url_for("topics.topic", topic_id=topic.id, **_args(filters, col=col, limit=limit + comparison.PAGE)),
         col=col,
         shown_column=col or filters.stance or taxonomy.STANCES[0],
@@ -85,15 +80,13 @@ def topic(topic_id: str):
 
 
 def _view(db, topic_id: str, filters: comparison.Filters) -> comparison.TopicView:
-    """A topic's view, shared by requests that differ only in how many cards they show."""
-    unpaged = replace(filters, limit=comparison.PAGE)
-    return cached("topic_view", (topic_id, unpaged), lambda: comparison.topic_view(db, topic_id, unpaged))
+    """A topic's view: its counts and the cards that `filters.limit` shows."""
+    return cached("topic_view", (topic_id, filters), lambda: comparison.topic_view(db, topic_id, filters))
 
 
 def _choices(db, topic_id: str) -> dict:
     """What the filter menus offer: every source and holder of the topic, whatever is chosen."""
-    unfiltered = _view(db, topic_id, comparison.Filters())
-    return cached("topic_choices", (topic_id,), lambda: comparison.filter_choices(unfiltered.cards))
+    return cached("topic_choices", (topic_id,), lambda: comparison.choices(db, topic_id))
 
 
 def _args(filters: comparison.Filters, **overrides) -> dict:

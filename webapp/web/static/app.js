@@ -190,3 +190,15 @@
     if (error) error.scrollIntoView({ block: "nearest" });
   });
 })();
+
+// Back and forward show the data as it is now. htmx keeps no page snapshots (historyCacheSize 0
+// in base.html), so stepping back to a URL it pushed reloads the page, and the server answers
+// that reload with 304 when nothing changed (caching.py). A page the browser restores whole from
+// its back/forward cache runs no script and asks the server nothing, so it would show what it
+// showed when it was left: reload it too. Reloading costs a 304 when the page is still current.
+(function freshAfterHistory() {
+  "use strict";
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) window.location.reload();
+  });
+})();
