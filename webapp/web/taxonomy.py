@@ -55,40 +55,42 @@ def edit(topic_id: str):
 @access.login_required
 def move(topic_id: str):
     """Move a topic one place up or down in the order every page lists topics in."""
-    topic = find_or_404(topic_id)
     direction = request.form.get("direction", "")
-    try:
-        moved = topicfile.move_topic(get_db(), labels_dir(), topic.id, direction)
-    except BadInput as exc:
-        return show_form(topic, values_of(topic), str(exc))
     end = "first" if direction == "up" else "last"
-    flash(f"Moved “{topic.name}” {direction}." if moved else f"“{topic.name}” is already {end}.")
-    return redirect(url_for("taxonomy.edit", topic_id=topic.id), 303)
+    return change(
+        topic_id,
+        lambda db, folder, topic: topicfile.move_topic(db, folder, topic, direction),
+        lambda name, moved: f"Moved “{name}” {direction}." if moved else f"“{name}” is already {end}.",
+    )
 
 
 @bp.post("/<topic_id>/retire")
 @access.login_required
 def retire(topic_id: str):
     """Take a topic out of use, keeping its labels, so it can be restored later."""
-    topic = find_or_404(topic_id)
-    try:
-        topicfile.retire_topic(get_db(), labels_dir(), topic.id)
-    except BadInput as exc:
-        return show_form(topic, values_of(topic), str(exc))
-    flash(f"Retired “{topic.name}”: its labels are kept, and Restore brings it back.")
-    return redirect(url_for("taxonomy.edit", topic_id=topic.id), 303)
+    return change(
+        topic_id,
+        topicfile.retire_topic,
+        lambda name, _: f"Retired “{name}”: its labels are kept, and Restore brings it back.",
+    )
 
 
 @bp.post("/<topic_id>/restore")
 @access.login_required
 def restore(topic_id: str):
     """Put a retired topic back in use with its labels."""
+    return change(topic_id, topicfile.restore_topic, lambda name, _: f"Restored “{name}” with its labels.")
+
+
+def change(topic_id: str, apply, message):
+    """Apply `apply(db, labels folder, id)` to a topic and come back to its edit page saying `message(name, result)`;
+    a refused change shows the form again with the reason."""
     topic = find_or_404(topic_id)
     try:
-        topicfile.restore_topic(get_db(), labels_dir(), topic.id)
+        result = apply(get_db(), labels_dir(), topic.id)
     except BadInput as exc:
         return show_form(topic, values_of(topic), str(exc))
-    flash(f"Restored “{topic.name}” with its labels.")
+    flash(message(topic.name, result))
     return redirect(url_for("taxonomy.edit", topic_id=topic.id), 303)
 
 
