@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from webapp.corpus import sources, taxonomy
-from webapp.labels import links, mirror, reconcile
+from webapp.labels import corrections, links, mirror, reconcile
 from webapp.labels.current import STALE
 
 
@@ -35,11 +35,15 @@ def build(db, seeds_dir: Path, labels_dir: Path) -> BuildReport:
     # A links file behind a committed change (reconcile could not rewrite it) would bring back
     # a link that was removed; the database is the newer truth until the file is rewritten.
     link_records = [] if links.pending(db) else links.read_file(labels_dir)
+    # The corrections file is the whole log, so reading an older one would drop newer corrections.
+    logged = None if corrections.pending(db) else corrections.read_file(labels_dir)
     with db.atomic():
         taxonomy.sync(db, tax)
         results = sources.import_folder(db, seeds_dir) if seeds_dir.is_dir() else []
         mirror.store(db, records)
         links.store(db, link_records)
+        if logged is not None:
+            corrections.store(db, logged)
         moved = {r.document: mirror.reanchor(db, r.document) for r in results}
     # Fresh statistics let SQLite pick the covering indexes that topic pages depend on.
     db.analyze()

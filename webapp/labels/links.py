@@ -13,9 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from webapp.corpus.display import display_title
-from webapp.labels import editor, validation
-from webapp.labels.records import LabelFileError
-from webapp.store import jsonlines
+from webapp.labels import editor, logfile, validation
 from webapp.store.files import atomic_write
 
 RELATIONS = {
@@ -26,7 +24,7 @@ RELATIONS = {
 }
 DISMISSED = "dismissed"
 FILE_NAME = "links.jsonl"
-_LOCK_NAME = "@links"
+_COUNTER = "links_file"
 _PK = ("source_document", "source_position", "target_document", "target_position", "annotator")
 
 
@@ -111,13 +109,12 @@ def remove(db, source_id: int, target_id: int, annotator: str) -> bool:
 
 
 def _mark_pending(db) -> None:
-    # In the change's own transaction, so no committed change can go unmarked; export clears it.
-    db.execute("UPDATE links_file SET changes = changes + 1")
+    logfile.mark_pending(db, _COUNTER)
 
 
 def pending(db) -> bool:
     """Whether a committed link change may not have reached labels/links.jsonl yet."""
-    return bool(db.execute("SELECT changes > written FROM links_file").fetchone()[0])
+    return logfile.pending(db, _COUNTER)
 
 
 _LINKED = """
@@ -188,53 +185,17 @@ def export(db, labels_dir: Path) -> Path:
     Raises editor.LabelFilesError when the file cannot be written (read-only folder, full
     disk): the database keeps the change and its mark, for `reconcile` to repair.
     """
-    path = labels_dir / FILE_NAME
-    try:
-        with editor.document_lock(labels_dir, _LOCK_NAME):
-            # Counted before the links are read, so the file holds at least `upto` changes; one
-            # committed meanwhile stays marked.
-            upto, written = db.execute("SELECT changes, written FROM links_file").fetchone()
-            content = format_records(records(db))
-            if _file_text(path) != content:
-                atomic_write(path, content)
-    except OSError as exc:
-        raise editor.LabelFilesError(labels_dir, path, exc.strerror or str(exc)) from exc
-    if upto > written:
-        editor.write(db, lambda: db.execute("UPDATE links_file SET written = max(written, ?)", [upto]))
-    return path
+    return logfile.export(db, labels_dir, FILE_NAME, _COUNTER, lambda: format_records(records(db)), atomic_write)
 
 
 def differs(db, labels_dir: Path) -> bool:
     """Whether labels/links.jsonl is not exactly what exporting the database would write."""
-    return _file_text(labels_dir / FILE_NAME) != format_records(records(db))
-
-
-def _file_text(path: Path) -> str:
-    # Absent means no links, as read_file has it, so a corpus without links gets no empty file.
-    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+    return logfile.file_text(labels_dir / FILE_NAME) != format_records(records(db))
 
 
 def read_file(labels_dir: Path) -> list[LinkRecord]:
     """Read and validate labels/links.jsonl (absent means no links)."""
-    path = labels_dir / FILE_NAME
-    if not path.exists():
-        return []
-    try:
-        lines = jsonlines.read_lines(path)
-    except UnicodeDecodeError as exc:
-        raise LabelFileError([f"{FILE_NAME}: not UTF-8 (byte {exc.start}: {exc.reason})"]) from None
-    items, problems = [], []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            jsonlines.check_line(line)
-            items.append(_parse(json.loads(line)))
-        except (json.JSONDecodeError, TypeError, ValueError) as exc:
-            problems.append(f"{FILE_NAME} line {number}: {exc}")
-    if problems:
-        raise LabelFileError(problems)
-    return items
+    return logfile.read(labels_dir, FILE_NAME, _parse)
 
 
 def _parse(obj: object) -> LinkRecord:

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from webapp.labels import editor, links, mirror
+from webapp.labels import corrections, editor, links, mirror
 from webapp.labels.records import format_records
 from webapp.store import files
 
@@ -31,6 +31,7 @@ class Report:
 
     rewritten: list[str] = field(default_factory=list)
     rewrote_links: bool = False
+    rewrote_arguments: bool = False
     failed: list[str] = field(default_factory=list)
     differing: list[str] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)
@@ -42,6 +43,8 @@ class Report:
         lines += [f"Rewrote the label file of {d} from the database (a save had not reached it)." for d in self.rewritten]
         if self.rewrote_links:
             lines.append(f"Rewrote {links.FILE_NAME} from the database (a link change had not reached it).")
+        if self.rewrote_arguments:
+            lines.append(f"Rewrote {corrections.FILE_NAME} from the database (a correction had not reached it).")
         lines += self.failed
         if self.differing:
             lines.append(
@@ -85,8 +88,8 @@ def stale_temp_files(folders: list[Path], older_than: float = STALE_SECONDS) -> 
 
 
 def reconcile(db, labels_dir: Path, seeds_dir: Path | None = None, older_than: float = STALE_SECONDS) -> Report:
-    """Finish interrupted imports, rewrite pending label files and a pending links file from
-    the database, and remove stale temporary files."""
+    """Finish interrupted imports, rewrite pending label files and a pending links or corrections
+    file from the database, and remove stale temporary files."""
     report = Report()
     folders = [labels_dir, labels_dir / mirror.PASSAGES_FOLDER, *([seeds_dir] if seeds_dir else [])]
     # Before the clean-up: the temporary files a journal names are the import's new files.
@@ -103,15 +106,22 @@ def reconcile(db, labels_dir: Path, seeds_dir: Path | None = None, older_than: f
         else:
             if behind:
                 report.rewritten.append(document)
-    if links.pending(db):
-        behind = links.differs(db, labels_dir)
-        try:
-            links.export(db, labels_dir)
-        except editor.LabelFilesError as exc:
-            report.failed.append(str(exc))
-        else:
-            report.rewrote_links = behind
+    report.rewrote_links = _catch_up_log(db, labels_dir, links, report)
+    report.rewrote_arguments = _catch_up_log(db, labels_dir, corrections, report)
     return report
+
+
+def _catch_up_log(db, labels_dir: Path, log, report: Report) -> bool:
+    """Rewrite a log file (links or corrections) behind a committed change; True if it was behind."""
+    if not log.pending(db):
+        return False
+    behind = log.differs(db, labels_dir)
+    try:
+        log.export(db, labels_dir)
+    except editor.LabelFilesError as exc:
+        report.failed.append(str(exc))
+        return False
+    return behind
 
 
 def _file_of(labels_dir: Path, document: str) -> str:
@@ -120,12 +130,13 @@ def _file_of(labels_dir: Path, document: str) -> str:
 
 
 def export_all(db, labels_dir: Path) -> list[Path]:
-    """Rewrite every label file and labels/links.jsonl from the database, clearing the pending
-    marks that covers; returns the label files written."""
+    """Rewrite every label file, labels/links.jsonl and labels/arguments.jsonl from the database,
+    clearing the pending marks that covers; returns the label files written."""
     upto = db.execute("SELECT max(change) FROM label_files_pending").fetchone()[0]
     written = mirror.export(db, labels_dir)
     if upto is not None:
         editor.write(db, lambda: db.execute("DELETE FROM label_files_pending WHERE change <= ?", [upto]))
     # The remedy every "could not write" message names, so it must repair the links file too.
     links.export(db, labels_dir)
+    corrections.export(db, labels_dir)
     return written

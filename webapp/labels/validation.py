@@ -115,6 +115,12 @@ def check_note(note: str | None) -> str | None:
     return _text(note, "The note", "note", MAX_NOTE)
 
 
+def check_name(name: str | None, what: str, limit: int) -> str | None:
+    """A name (an argument's, say) folded to single spaces (None if blank); LabelError if it is over
+    `limit` characters or holds a control character or a lone surrogate."""
+    return _text(name, what, "name", limit)
+
+
 def check_position(position: object) -> int:
     """A passage position from a file: a whole number from 0 to MAX_POSITION, else LabelError."""
     if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position <= MAX_POSITION:

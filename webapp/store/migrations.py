@@ -255,3 +255,41 @@ def m110_consensus(db):
             "WHERE c.document = p.document AND c.position = p.position); END"
         )
     db.execute("INSERT INTO consensus_pending (document, position) SELECT document, position FROM passages")
+
+
+@migrations()
+def m120_argument_corrections(db):
+    """People's corrections to a topic's key arguments, in log order, and how far labels/arguments.jsonl lags."""
+    # Anchored like links on (document, position) with the texts they were made on, so they survive
+    # a rebuild and are left out once a text changes. The id is the order the log replays in.
+    db["argument_corrections"].create(
+        {
+            "id": int,
+            "topic": str,
+            "action": str,
+            "document": str,
+            "position": int,
+            "text": str,
+            "to_document": str,
+            "to_position": int,
+            "to_text": str,
+            "name": str,
+            "annotator": str,
+            "updated": str,
+        },
+        pk="id",
+        not_null={"topic", "action", "document", "position", "text", "to_document", "to_position", "to_text",
+                  "name", "annotator", "updated"},
+    )
+    db["argument_corrections"].create_index(["topic", "id"])
+    # Key arguments are a page of the data like any other, so their caches must see a correction.
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER argument_corrections_{event.lower()}_data AFTER {event} ON argument_corrections "
+            "BEGIN UPDATE counters SET value = value + 1 WHERE name = 'data'; END"
+        )
+    # As links_file (m090): changes counted in each change's transaction, written raised by an export.
+    db["argument_corrections_file"].create(
+        {"id": int, "changes": int, "written": int}, pk="id", not_null={"changes", "written"}
+    )
+    db["argument_corrections_file"].insert({"id": 1, "changes": 0, "written": 0})
