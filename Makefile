@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HTMX := webapp/web/static/vendor/htmx.min.js
+# The search of a published site (counterpoint publish) runs in the browser with lunr.js.
+LUNR := webapp/web/static/vendor/lunr.min.js
 # Stamp of `npm ci`: htmx, which the app serves, and axe-core, which the accessibility tests inject.
 NPM := node_modules/.installed
 
@@ -15,7 +17,7 @@ test: setup
 	$(BIN)/lint-imports --no-logo --no-cache
 	$(BIN)/python -m pytest
 
-setup: $(VENV)/.installed $(HTMX) $(NPM)
+setup: $(VENV)/.installed $(HTMX) $(LUNR) $(NPM)
 
 bench: setup
 	$(BIN)/python benchmarks/bench_app.py
@@ -38,5 +40,9 @@ $(HTMX): $(NPM)
 	mkdir -p $(dir $@)
 	cp node_modules/htmx.org/dist/htmx.min.js $@
 
+$(LUNR): $(NPM)
+	mkdir -p $(dir $@)
+	cp node_modules/lunr/lunr.min.js $@
+
 clean:
-	rm -rf $(VENV) node_modules $(HTMX) instance
+	rm -rf $(VENV) node_modules $(HTMX) $(LUNR) instance

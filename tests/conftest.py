@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 
 from webapp import create_app
 from webapp.cli import main
+from webapp.cli.briefs import CHROMIUM_ARGS
 from webapp.labels import mirror
 from webapp.labels.build import build
 from webapp.store.db import connect
@@ -149,15 +150,6 @@ def browser():
         chromium.close()
 
 
-# Chromium's background services try the network at start; this machine has none.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from test_feeds import ROUTES as FEED_SITE
 
 from webapp import create_app
 from webapp.cli import main
+from webapp.findings import arguments
 
 pytestmark = pytest.mark.browser
 
@@ -97,9 +98,13 @@ def shared_server(corpus):
 def test_every_page_type_passes_axe_wcag_22_aa(browser, live_server, db, width):
     add_second_annotator(db)
     contested = passage_id(db, PAKISTAN, 7)
+    argument = arguments.topic_arguments(db, "deportation")["against"][0].key
     pages = [
         ("overview", goto("/")),
-        *[(f"topic ({view})", goto(f"/topics/deportation?view={view}")) for view in ("stance", "holder", "source")],
+        *[(f"topic ({view})", goto(f"/topics/deportation?view={view}"))
+          for view in ("stance", "holder", "source", "arguments")],
+        ("move a passage to another argument", goto(f"/topics/deportation/arguments/move?passage={argument}")),
+        ("merge arguments", goto(f"/topics/deportation/arguments/merge?argument={argument}")),
         ("passage", goto(f"/passages/{contested}")),
         ("labelling queue", goto("/label")),
         ("add", goto("/add")),

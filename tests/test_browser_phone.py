@@ -24,6 +24,8 @@ PAGES = (
     f"/topics/{TOPIC}",
     f"/topics/{TOPIC}?view=holder",
     f"/topics/{TOPIC}?view=source",
+    f"/topics/{TOPIC}?view=arguments",
+    f"/topics/{TOPIC}/brief",
     "/passages/{passage}",
     "/label",
     "/add",

@@ -25,17 +25,24 @@ import json, sys
 import webapp.cli
 from webapp import create_app
 
-config, passage = json.loads(sys.argv[1]), int(sys.argv[2])
+config, urls = json.loads(sys.argv[1]), sys.argv[2:]
 heavy = lambda: sorted(m for m in ("sklearn", "scipy") if m in sys.modules)
-seen = {"imported": heavy()}
+seen = [("import", 200, heavy())]
 client = create_app(config).test_client()
-seen["overview"] = client.get("/").status_code
-seen["after_overview"] = heavy()
-page = client.get(f"/passages/{passage}").get_data(as_text=True)
-seen["suggestions"] = page.count('<li class="suggestion"')
-seen["after_passage"] = heavy()
+for url in urls:
+    seen.append((url, client.get(url).status_code, heavy()))
 print(json.dumps(seen))
 """
+
+
+def heavy_after_each(app, urls: list[str], **settings) -> list[tuple[str, int, list[str]]]:
+    """For a fresh process: after importing the CLI, then after each page, what heavy modules are loaded."""
+    config = {**corpus_config(Path(app.config["CORPUS"])), **settings}
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, json.dumps(config), *urls],
+        capture_output=True, text=True, timeout=120, check=True,
+    )
+    return [tuple(step) for step in json.loads(out.stdout)]
 
 
 @pytest.fixture
@@ -45,17 +52,18 @@ def kassou(db) -> int:
 
 
 def test_the_app_loads_scikit_learn_only_for_a_page_with_related_passages(app, kassou):
-    config = corpus_config(Path(app.config["CORPUS"]))
-    out = subprocess.run(
-        [sys.executable, "-c", _CHILD, json.dumps(config), str(kassou)],
-        capture_output=True, text=True, timeout=120, check=True,
-    )
-    seen = json.loads(out.stdout)
-    assert seen["imported"] == []
-    assert seen["overview"] == 200
-    assert seen["after_overview"] == []
-    assert seen["suggestions"] > 0
-    assert seen["after_passage"] == sorted(HEAVY)
+    steps = heavy_after_each(app, ["/topics/deportation", f"/passages/{kassou}"])
+    assert steps == [
+        ("import", 200, []),
+        ("/topics/deportation", 200, []),
+        (f"/passages/{kassou}", 200, sorted(HEAVY)),
+    ]
+
+
+def test_the_overview_groups_arguments_only_below_its_limit(app):
+    # Key arguments need scikit-learn; a corpus above the limit starts without it.
+    assert heavy_after_each(app, ["/"])[-1] == ("/", 200, sorted(HEAVY))
+    assert heavy_after_each(app, ["/"], OVERVIEW_ARGUMENTS_LIMIT=10)[-1] == ("/", 200, [])
 
 
 def _worker_libraries(server) -> str:
@@ -69,7 +77,7 @@ def test_a_served_worker_answers_its_first_page_before_loading_scikit_learn(corp
     with serving(corpus, workers=1, shared=False) as server:
         browser = Browser(server.port)
         try:
-            assert browser.get("/").status == 200
+            assert browser.get("/topics/deportation").status == 200
             # Their compiled modules, by folder: numpy's own libscipy_openblas is no sign of scipy.
             assert not any(f"/{name}/" in _worker_libraries(server) for name in HEAVY)
             assert browser.get(f"/passages/{kassou}").status == 200

@@ -12,7 +12,8 @@ from webapp.corpus.taxonomy import STANCES
 from webapp.labels import consensus
 from webapp.labels.current import NOT_OVERRULED, SAME_TEXT
 
-VIEWS = ("stance", "holder", "source")
+# "arguments" is drawn by webapp.findings; the comparison gives it its counts only.
+VIEWS = ("stance", "holder", "source", "arguments")
 # Cards per column (or rows per view) shown at first; "Show more" raises the limit by as many.
 PAGE = 25
 SUMMARY_SOURCES = 12
@@ -66,6 +67,7 @@ class Card:
     # True when annotators gave this passage different stances on the topic.
     contested: bool = False
     votes: dict[str, str] = field(default_factory=dict)
+    url: str = ""  # the source document's address, when it has one
 
 
 def stance_matrix(db) -> dict[str, Counter]:
@@ -93,6 +95,13 @@ def topic_cards(db, topic: str, filters: Filters, limit: int = -1, offset: int =
     consensus.catch_up(db)
     where, params = _where(db, topic, filters)
     return _cards(db, _table(filters), f"{where} {ORDER} LIMIT ? OFFSET ?", [*params, limit, offset])
+
+
+def cards_by_id(db, topic: str, passage_ids: list[int]) -> list[Card]:
+    """The cards of these passages on `topic`, whatever filters a page has."""
+    consensus.catch_up(db)
+    where = "c.topic = ? AND c.passage IN (SELECT value FROM json_each(?))"
+    return _cards(db, "consensus c", f"{where} {ORDER}", [topic, json.dumps(list(passage_ids))])
 
 
 @dataclass
@@ -133,7 +142,7 @@ def topic_view(db, topic: str, filters: Filters) -> TopicView:
         query = f"SELECT c.holder, count(*) FROM {_table(filters)} WHERE {where} GROUP BY c.holder"
         for holder, n in db.execute(query, params):
             groups.append((holder or "Unattributed", n, "c.holder = ?", [holder]))
-    else:
+    elif filters.view == "source":
         documents: dict[str, list[str]] = defaultdict(list)
         for document in sorted({document for document, _ in per_document}):
             documents[titles[document]].append(document)
@@ -163,13 +172,14 @@ def choices(db, topic: str) -> dict[str, list]:
 
 
 def with_details(db, topic: str, cards: list[Card]) -> list[Card]:
-    """Fill in the text and each annotator's stance of the cards about to be shown."""
+    """Fill in the text, source address and each annotator's stance of the cards about to be shown."""
     by_id = {c.id: c for c in cards}
     if not by_id:
         return cards
     marks = ", ".join("?" for _ in by_id)
-    for pid, text in db.execute(f"SELECT id, text FROM passages WHERE id IN ({marks})", list(by_id)):
-        by_id[pid].text = text
+    query = f"SELECT p.id, p.text, d.url FROM passages p JOIN documents d ON d.id = p.document WHERE p.id IN ({marks})"
+    for pid, text, url in db.execute(query, list(by_id)):
+        by_id[pid].text, by_id[pid].url = text, url or ""
     # CROSS JOIN keeps SQLite from walking every label of the topic to find a page's few cards.
     for pid, annotator, stance in db.execute(
         f"""SELECT p.id, l.annotator, l.stance FROM passages p CROSS JOIN labels l

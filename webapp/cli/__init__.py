@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from webapp import create_app
-from webapp.cli import annotators, documents, exchange, labels
+from webapp.cli import annotators, briefs, documents, exchange, labels, publish
 from webapp.cli.common import database, problems
 from webapp.corpus import starter
 from webapp.corpus.sources import CorpusError
@@ -54,6 +54,8 @@ main.add_command(annotators.group)
 main.add_command(documents.group)
 main.add_command(exchange.group)
 main.add_command(labels.group)
+main.add_command(publish.command)
+main.add_command(briefs.command)
 
 
 @main.command("init")

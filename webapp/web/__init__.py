@@ -14,6 +14,8 @@ from webapp.web import (
     adding,
     analysis,
     api,
+    arguments,
+    briefs,
     caching,
     database,
     documents,
@@ -51,6 +53,9 @@ def create_app(test_config: dict | None = None, *, corpus: Path | None = None) -
         SIMILARITY=True,
         SUGGESTIONS=True,
         PAGE_CACHE_BYTES=database.DEFAULT_PAGE_CACHE_BYTES,
+        # The overview counts each side's key arguments up to this many labelled passages; beyond,
+        # grouping every topic after each save would hold it up (topic pages still group theirs).
+        OVERVIEW_ARGUMENTS_LIMIT=20_000,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         # Shared mode: annotators sign in to write; reads stay open unless READS_REQUIRE_LOGIN.
@@ -70,6 +75,7 @@ def create_app(test_config: dict | None = None, *, corpus: Path | None = None) -
         FETCH_PRIVATE_ADDRESSES=None,
         FETCH_TIMEOUT_SECONDS=10.0,
         FETCH_MAX_BYTES=10 * 1024 * 1024,
+        CHROMIUM_PATH="/usr/bin/chromium",  # renders `counterpoint brief --format pdf`
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("COUNTERPOINT")
@@ -101,6 +107,8 @@ def create_app(test_config: dict | None = None, *, corpus: Path | None = None) -
     app.register_blueprint(api.bp)
     app.register_blueprint(analysis.bp)
     app.register_blueprint(taxonomy.bp)
+    app.register_blueprint(briefs.bp)
+    app.register_blueprint(arguments.bp)
     app.jinja_env.globals["kind_labels"] = KIND_LABELS
     rendering.init_app(app)
     greeting.init_app(app)

@@ -14,6 +14,7 @@ from werkzeug.exceptions import BadRequest, NotFound, Unauthorized
 
 from webapp.analysis import catalog
 from webapp.corpus import taxonomy
+from webapp.findings import arguments
 from webapp.labels import editor, links
 from webapp.labels.validation import LabelError
 from webapp.similarity import index
@@ -46,6 +47,22 @@ def session_info():
 def topics():
     """Every topic with its passage counts per stance."""
     return jsonify(catalog.topics(get_db()))
+
+
+@bp.get("/topics/<topic_id>/arguments")
+def topic_arguments(topic_id: str):
+    """A topic's key arguments per stance, as the Arguments view groups them."""
+    if get_taxonomy().get(topic_id) is None:
+        raise NotFound(f"There is no topic “{topic_id}” in this corpus.")
+    sides = arguments.topic_arguments(get_db(), topic_id)
+    return {"topic": topic_id, "sides": {
+        stance: [
+            {"key": a.key, "name": a.name, "sentence": a.sentence, "passages": [c.id for c in a.cards],
+             "sources": a.sources, "holders": a.holders, "corrected": a.corrected}
+            for a in found
+        ]
+        for stance, found in sides.items()
+    }}
 
 
 @bp.get("/passages")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from webapp.analysis import comparison
 from webapp.corpus import taxonomy
-from webapp.labels import links
+from webapp.findings import arguments
+from webapp.labels import corrections, links
 from webapp.web.database import cached, get_db, get_taxonomy
 from webapp.web.panels import LINK_NOUNS
 from webapp.web.rendering import render, wants_fragment
@@ -14,6 +15,10 @@ from webapp.web.rendering import render, wants_fragment
 bp = Blueprint("topics", __name__)
 
 
+# Passages shown under each argument; the rest are counted, and a source or holder filter finds them.
+ARGUMENT_CARDS = 10
+# The latest corrections listed under the Arguments view; the whole log is labels/arguments.jsonl.
+CORRECTIONS_SHOWN = 20
 # A large corpus lists its biggest topics and newest documents first, the rest on request.
 HOME_TOPICS = 40
 HOME_DOCUMENTS = 50
@@ -30,8 +35,21 @@ def home():
     if len(topics) > HOME_TOPICS and show_all != "topics":
         biggest = sorted(topics, key=lambda t: -sum(matrix.get(t.id, {}).values()))[:HOME_TOPICS]
         topics = [t for t in topics if t in biggest]
+    labelled = sum(sum(counts.values()) for counts in matrix.values())
+    summaries = {}
+    if labelled <= current_app.config["OVERVIEW_ARGUMENTS_LIMIT"]:
+        ids = [t.id for t in topics if t.id in matrix]
+        summaries = cached("argument_summaries", tuple(ids), lambda: arguments.summaries(db, ids))
+    # Per topic, its arguments made in one source only, those made most often first.
+    single = {
+        topic_id: sorted(((stance, a) for stance, summary in sides.items() for a in summary.single_source),
+                         key=lambda item: -item[1].passages)
+        for topic_id, sides in summaries.items()
+    }
     return render_template(
         "topics/home.html",
+        summaries=summaries,
+        summaries_single=single,
         topics=topics,
         topic_total=len(get_taxonomy().topics),
         matrix=matrix,
@@ -55,6 +73,8 @@ def topic(topic_id: str):
     limit = filters.limit
     shown = [c for column in view.columns.values() for c in column] + [c for _, group, _ in view.rows for c in group]
     comparison.with_details(db, topic.id, shown)
+    sides = _arguments(db, topic.id, filters) if filters.view == "arguments" else {}
+    shown += [c for side in sides.values() for a in side[:limit] for c in a.cards[:ARGUMENT_CARDS]]
     return render(
         "topics/topic.html",
         "results",
@@ -74,6 +94,9 @@ def topic(topic_id: str):
         more_sources=view.more_sources,
         choices={} if wants_fragment() else _choices(db, topic.id),
         stances=taxonomy.STANCES,
+        sides=sides,
+        corrections=corrections.history(db, topic.id, CORRECTIONS_SHOWN) if filters.view == "arguments" else [],
+        argument_cards=ARGUMENT_CARDS,
         link_counts=links.relation_counts(db, [c.id for c in shown]),
         link_nouns=LINK_NOUNS,
     )
@@ -82,6 +105,11 @@ def topic(topic_id: str):
 def _view(db, topic_id: str, filters: comparison.Filters) -> comparison.TopicView:
     """A topic's view: its counts and the cards that `filters.limit` shows."""
     return cached("topic_view", (topic_id, filters), lambda: comparison.topic_view(db, topic_id, filters))
+
+
+def _arguments(db, topic_id: str, filters: comparison.Filters) -> dict:
+    """A topic's key arguments per stance, narrowed by `filters`."""
+    return cached("topic_arguments", (topic_id, filters), lambda: arguments.topic_arguments(db, topic_id, filters))
 
 
 def _choices(db, topic_id: str) -> dict:

@@ -1,0 +1,1 @@
+"""Findings drawn from the labelled passages: the key arguments on each side and the brief."""
