@@ -55,7 +55,7 @@ def create_app(test_config: dict | None = None, *, corpus: Path | None = None) -
         PAGE_CACHE_BYTES=database.DEFAULT_PAGE_CACHE_BYTES,
         # The overview counts each side's key arguments up to this many labelled passages; beyond,
         # grouping every topic after each save would hold it up (topic pages still group theirs).
-        OVERVIEW_ARGUMENTS_LIMIT=20_000,
+        OVERVIEW_ARGUMENTS_LIMIT=5_000,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         # Shared mode: annotators sign in to write; reads stay open unless READS_REQUIRE_LOGIN.
