@@ -11,18 +11,16 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import PAKISTAN, add_second_annotator, passage_id
 
-from webapp.analysis import agreement, charts
-from webapp.analysis.comparison import Card
+from webapp.analysis import agreement, charts, comparison
 from webapp.corpus import taxonomy
 from webapp.labels.current import ADJUDICATOR
 
 HTMX = {"HX-Request": "true"}
 
 
-def card(id: int, stance: str, holder: str = "", document: str = "d1", title: str = "Doc one",
-         outlet: str = "", date: str = "") -> Card:
-    """A comparison card with just what the charts read."""
-    return Card(id, document, 0, "text", title, outlet, date, stance=stance, holder=holder)
+def tally(stance: str, group: str = "Doc one", key: str = "d1", date: str = "", n: int = 1) -> charts.Tally:
+    """Passages of one stance in one chart group, as the aggregates give them."""
+    return charts.Tally(charts.Group(group, key), stance, n, date)
 
 
 # --- Chart data ----------------------------------------------------------------------------------
@@ -44,22 +42,36 @@ def test_cell_tone(counts, tone):
     assert charts.Cell(Counter(counts)).tone == tone
 
 
-def test_matrix_by_holder_and_by_source():
-    cards = {
-        "x": [card(1, "favour", "Ann"), card(2, "against", "Ann", "d2", "Doc two", "Outlet"), card(3, "neutral")],
-        "y": [card(1, "against", "Ann")],
+def test_matrix_adds_up_each_groups_stances_per_topic_busiest_first():
+    counts = {
+        "x": [tally("favour", "Ann", "Ann"), tally("against", "Ann", "Ann", n=2), tally("neutral", "Unattributed", "")],
+        "y": [tally("against", "Ann", "Ann")],
     }
-    by_holder = charts.matrix(cards, "holder")
-    assert [(r.group, r.total) for r in by_holder] == [
-        (charts.Group("Ann", "Ann"), 3), (charts.Group("Unattributed", ""), 1),
+    rows = charts.matrix(counts)
+    assert [(r.group, r.total) for r in rows] == [
+        (charts.Group("Ann", "Ann"), 4), (charts.Group("Unattributed", ""), 1),
     ]
-    assert by_holder[0].cells["x"].counts == Counter(favour=1, against=1)
-    by_source = charts.matrix(cards, "source")
-    # A source is its outlet when it has one, else the document: both filter the topic page.
-    assert [r.group for r in by_source] == [charts.Group("Doc one", "d1"), charts.Group("Outlet", "Outlet")]
-    chart = charts.by_topic(by_source, ["x", "y"])
-    assert chart["x"].scale == 2
-    assert [g.name for g, _ in chart["y"].bars] == ["Doc one"]
+    assert rows[0].cells["x"].counts == Counter(favour=1, against=2)
+    chart = charts.by_topic(rows, ["x", "y"])
+    assert chart["x"].scale == 3
+    assert [g.name for g, _ in chart["y"].bars] == ["Ann"]
+
+
+def test_tallies_come_from_the_aggregates_and_match_the_passages(db):
+    tax = taxonomy.from_db(db)
+    for by in charts.GROUPINGS:
+        counted = charts.tallies(db, tax.ids, by)
+        for topic in tax.ids:
+            cards = comparison.topic_cards(db, topic, comparison.Filters())
+            expected = Counter()
+            for c in cards:
+                group = (charts.Group(c.holder or "Unattributed", c.holder) if by == "holder"
+                         else charts.Group(c.outlet or c.title, c.outlet or c.document))
+                expected[(group, c.stance)] += 1
+            got = Counter()
+            for t in counted[topic]:
+                got[(t.group, t.stance)] += t.n
+            assert got == expected, (by, topic)
 
 
 @pytest.mark.parametrize(
@@ -78,22 +90,22 @@ def test_period(date, by_month, expected):
 
 
 def test_timeline_uses_years_across_years_and_months_within_one():
-    cards = {"x": [card(1, "favour", date="2023-05-01"), card(2, "against", date="2024"), card(3, "neutral")]}
-    years, by_month, undated = charts.timeline(cards)
-    assert (by_month, undated) == (False, 1)
+    counts = {"x": [tally("favour", date="2023-05-01"), tally("against", date="2024"), tally("neutral", n=2)]}
+    years, by_month, undated = charts.timeline(counts)
+    assert (by_month, undated) == (False, 2)
     assert [(g.name, dict(c)) for g, c in years["x"].bars] == [("2023", {"favour": 1}), ("2024", {"against": 1})]
-    cards = {"x": [card(1, "favour", date="2024-05-01"), card(2, "against", date="2024-01"), card(3, "neutral", date="2024")]}
-    months, by_month, _ = charts.timeline(cards)
+    counts = {"x": [tally("favour", date="2024-05-01"), tally("against", date="2024-01"), tally("neutral", date="2024")]}
+    months, by_month, _ = charts.timeline(counts)
     assert by_month is True
     assert [g.name for g, _ in months["x"].bars] == ["2024", "2024-01", "2024-05"]
 
 
 def test_blind_spots():
-    cards = {
-        "x": [card(1, "favour", document="d1"), card(2, "against", document="d2", title="Doc two")],
-        "y": [card(3, "neutral", document="d1")],
+    counts = {
+        "x": [tally("favour"), tally("against", "Doc two", "d2")],
+        "y": [tally("neutral")],
     }
-    rows = charts.matrix(cards, "source")
+    rows = charts.matrix(counts)
     assert charts.corpus_gaps(rows, ["x", "y"]) == [("x", "neutral"), ("y", "favour"), ("y", "against")]
     gaps = {g.group.key: g for g in charts.group_gaps(rows, ["x", "y"])}
     assert gaps["d1"].missing == [("x", ["neutral", "against"]), ("y", ["favour", "against"])]
@@ -179,7 +191,7 @@ def test_charts_have_text_alternatives_and_blind_spots(client, db):
     assert over_time and all(svg["role"] == "img" and svg.find("desc").text and not svg.find("a") for svg in over_time)
     assert page.select("#by-source details.as-table table")
     tax = taxonomy.from_db(db)
-    rows = charts.matrix(charts.cards_by_topic(db, tax.ids), "source")
+    rows = charts.matrix(charts.tallies(db, tax.ids, "source"))
     gaps = page.select_one("#blind-spots").get_text(" ", strip=True)
     for topic_id, stance in charts.corpus_gaps(rows, tax.ids):
         assert f"No passage in this corpus {charts.stance_phrase(tax.get(topic_id), stance)}" in gaps

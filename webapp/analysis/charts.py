@@ -6,8 +6,9 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from webapp.analysis import comparison
+from webapp.corpus.display import display_title
 from webapp.corpus.taxonomy import DEFAULT_STANCE_LABELS, STANCES, Topic
+from webapp.labels import consensus
 
 GROUPINGS = ("holder", "source")
 UNATTRIBUTED = "Unattributed"
@@ -61,25 +62,50 @@ class Row:
         return sum(cell.total for cell in self.cells.values())
 
 
-def cards_by_topic(db, topic_ids) -> dict[str, list[comparison.Card]]:
-    """Every topic's passages with the stance the comparison gives them (adjudicated or consensus)."""
-    return {t: comparison.topic_cards(db, t, comparison.Filters()) for t in topic_ids}
+@dataclass(frozen=True)
+class Tally:
+    """How many of a topic's passages take one stance within one group (holder or source), and the
+    date of their source (empty for holders, whose passages span sources)."""
+
+    group: Group
+    stance: str
+    n: int
+    date: str = ""
 
 
-def group_of(card: comparison.Card, by: str) -> Group:
-    """The holder or source a card belongs to; the key is what the topic page filters on."""
+def tallies(db, topic_ids, by: str) -> dict[str, list[Tally]]:
+    """Each topic's stance counts per holder or per source, read from the maintained aggregates
+    (labels/consensus.py), never from the passages themselves."""
+    consensus.catch_up(db)
+    wanted = set(topic_ids)
+    found: dict[str, list[Tally]] = {t: [] for t in topic_ids}
     if by == "holder":
-        return Group(card.holder or UNATTRIBUTED, card.holder)
-    return Group(card.outlet or card.title, card.outlet or card.document)
+        # Walks the (topic, holder, stance) index, not the passages.
+        rows = db.execute("SELECT topic, holder, stance, count(*) FROM consensus GROUP BY topic, holder, stance")
+        for topic, holder, stance, n in rows:
+            if topic in wanted:
+                found[topic].append(Tally(Group(holder or UNATTRIBUTED, holder), stance, n))
+        return found
+    documents = {
+        row[0]: (Group(row[3] or display_title(*row[1:]), row[3] or row[0]), row[4] or "")
+        for row in db.execute(
+            """SELECT id, title, kind, outlet, date FROM documents
+            WHERE id IN (SELECT DISTINCT document FROM consensus_counts)"""
+        )
+    }
+    for topic, document, stance, n in db.execute("SELECT topic, document, stance, n FROM consensus_counts"):
+        if topic in wanted and document in documents:
+            group, date = documents[document]
+            found[topic].append(Tally(group, stance, n, date))
+    return found
 
 
-def matrix(cards: dict[str, list[comparison.Card]], by: str) -> list[Row]:
+def matrix(counts: dict[str, list[Tally]]) -> list[Row]:
     """Groups x topics with stance counts per cell, the busiest groups first."""
     rows: dict[Group, Row] = {}
-    for topic, topic_cards in cards.items():
-        for card in topic_cards:
-            group = group_of(card, by)
-            rows.setdefault(group, Row(group)).cells[topic].counts[card.stance] += 1
+    for topic, topic_tallies in counts.items():
+        for tally in topic_tallies:
+            rows.setdefault(tally.group, Row(tally.group)).cells[topic].counts[tally.stance] += tally.n
     return sorted(rows.values(), key=lambda r: (-r.total, r.group.name.casefold()))
 
 
@@ -112,23 +138,24 @@ def period(date: str, by_month: bool) -> str | None:
     return f"{year}-{month}" if by_month and month else year
 
 
-def timeline(cards: dict[str, list[comparison.Card]]) -> tuple[dict[str, Chart], bool, int]:
-    """Stance counts per topic and period, whether periods are months, and the undated passages.
+def timeline(counts: dict[str, list[Tally]]) -> tuple[dict[str, Chart], bool, int]:
+    """Stance counts per topic and period, whether periods are months, and the undated passages,
+    from the per-source tallies (a passage is dated by its source).
 
     Years when the dated documents span several; months when they all fall in one year.
     """
-    years = {p for cs in cards.values() for c in cs if (p := period(c.date, False))}
+    years = {p for ts in counts.values() for t in ts if (p := period(t.date, False))}
     by_month = len(years) == 1
     charts, undated = {}, 0
-    for topic, topic_cards in cards.items():
-        counts: dict[str, Counter] = defaultdict(Counter)
-        for card in topic_cards:
-            when = period(card.date, by_month)
+    for topic, topic_tallies in counts.items():
+        per: dict[str, Counter] = defaultdict(Counter)
+        for tally in topic_tallies:
+            when = period(tally.date, by_month)
             if when is None:
-                undated += 1
+                undated += tally.n
             else:
-                counts[when][card.stance] += 1
-        charts[topic] = Chart([(Group(when, ""), counts[when]) for when in sorted(counts)])
+                per[when][tally.stance] += tally.n
+        charts[topic] = Chart([(Group(when, ""), per[when]) for when in sorted(per)])
     return charts, by_month, undated
 
 

@@ -121,16 +121,16 @@ def charts_page():
     tax = get_taxonomy()
     by = request.args.get("by", "holder")
     by = by if by in charts.GROUPINGS else "holder"
-    cards = charts.cards_by_topic(db, tax.ids)
-    sources = charts.matrix(cards, "source")
-    timeline, by_month, undated = charts.timeline(cards)
+    per_source = charts.tallies(db, tax.ids, "source")
+    sources = charts.matrix(per_source)
+    timeline, by_month, undated = charts.timeline(per_source)
     return render(
         "analysis/charts.html",
         "matrix",
         topics=tax.topics,
         taxonomy=tax,
         by=by,
-        rows=sources if by == "source" else charts.matrix(cards, by),
+        rows=sources if by == "source" else charts.matrix(charts.tallies(db, tax.ids, by)),
         distribution=charts.by_topic(sources, tax.ids),
         timeline=timeline,
         by_month=by_month,
