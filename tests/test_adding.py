@@ -194,6 +194,18 @@ def test_saving_writes_seed_files_imports_and_shows_the_document(client, token, 
     assert "kind-caption" in last["class"] and "Photo caption" in last.find(class_="kind").text
 
 
+def test_a_saved_document_is_counted_in_the_same_transaction(client, token, db):
+    data = form_data(soup(preview_of(client, token, source_text=TEXT, title="Talks in Kabul")))
+    client.post("/add/save", data=data)
+    # Nothing is left for the next request to catch up: the save recounted its own passages.
+    assert db.execute("SELECT count(*) FROM consensus_pending").fetchone()[0] == 0
+    counted = db.execute("SELECT content, labelled FROM consensus_documents WHERE document = ?",
+                         ["talks-in-kabul.txt"]).fetchone()
+    content = db.execute("SELECT count(*) FROM passages WHERE document = ? AND kind = 'content'",
+                         ["talks-in-kabul.txt"]).fetchone()[0]
+    assert content and counted == (content, 0)
+
+
 def test_saving_the_same_document_twice_changes_nothing(client, token, app, db):
     data = form_data(soup(preview_of(client, token, source_text=TEXT, title="Talks")))
     first = client.post("/add/save", data=data)

@@ -11,7 +11,7 @@ from webapp.cli.common import database, problems
 from webapp.corpus import feeds, fetching, sources, taxonomy, textfiles
 from webapp.corpus.sources import CorpusError
 from webapp.corpus.taxonomy import TaxonomyError
-from webapp.labels import batches, chunked, editor
+from webapp.labels import batches, chunked, consensus, editor
 
 
 @click.group("documents")
@@ -115,13 +115,14 @@ def _import_texts(app, db, inputs: tuple[Path | str, ...], options: dict[str, st
     # Fixed names first: a link's document gives way to a file of the same name, never the reverse.
     prepared.sort(key=lambda pair: pair[1])
     with click.progressbar(prepared, label="Importing", show_pos=True) as bar:
-        saved = [textfiles.save_text(db, seeds, p.name, p.text, p.metadata, uniquify=renamable) for p, renamable in bar]
+        saved = [textfiles.save_text(db, seeds, p.name, p.text, p.metadata, uniquify=renamable,
+                                     before_commit=consensus.refresh) for p, renamable in bar]
     for link, known in skipped:
         click.echo(f"{link}: already in the corpus: {known}")
     for one in saved:
         _report(one)
     for fetched in found_feeds:
-        outcomes = feeds.import_new(db, seeds, fetched, **_fetch_options(app))
+        outcomes = feeds.import_new(db, seeds, fetched, before_commit=consensus.refresh, **_fetch_options(app))
         for outcome in outcomes:
             if outcome.saved:
                 _report(outcome.saved)

@@ -110,24 +110,26 @@ def mark_known(db, feed: Feed) -> Feed:
                                   for e in feed.entries])
 
 
-def import_entries(db, seeds_dir: Path, entries: list[Entry], feed_title: str, **fetch_options) -> list[Outcome]:
+def import_entries(db, seeds_dir: Path, entries: list[Entry], feed_title: str, *, before_commit=None,
+                   **fetch_options) -> list[Outcome]:
     """Fetch each entry's page and save it as a document; one entry failing does not stop the others.
 
     The page's own title, author and date win; the entry's fill what the page lacks, and the feed's
-    title stands for the outlet when the page names none. `fetch_options` go to `fetching.fetch`.
+    title stands for the outlet when the page names none. `fetch_options` go to `fetching.fetch`;
+    `before_commit` to `textfiles.save_text`.
     """
     if len(entries) > MAX_IMPORT:
         raise BadInput(f"{len(entries)} entries were chosen; import at most {MAX_IMPORT} at a time.")
     outcomes = []
     for entry in entries:
         try:
-            outcomes.append(_import_entry(db, seeds_dir, entry, feed_title, fetch_options))
+            outcomes.append(_import_entry(db, seeds_dir, entry, feed_title, fetch_options, before_commit))
         except (BadInput, sources.CorpusError) as exc:
             outcomes.append(Outcome(entry, error=str(exc)))
     return outcomes
 
 
-def _import_entry(db, seeds_dir: Path, entry: Entry, feed_title: str, fetch_options: dict) -> Outcome:
+def _import_entry(db, seeds_dir: Path, entry: Entry, feed_title: str, fetch_options: dict, before_commit) -> Outcome:
     if not entry.url:
         raise BadInput("This entry has no web link to fetch.")
     fetched = fetching.fetch(entry.url, accept=fetching.DOCUMENT_TYPES, **fetch_options)
@@ -138,15 +140,16 @@ def _import_entry(db, seeds_dir: Path, entry: Entry, feed_title: str, fetch_opti
     given = {"title": entry.title, "author": entry.author, "date": entry.date, "outlet": feed_title}
     metadata = textfiles.check_metadata({**given, **{f: v for f, v in found.items() if v}})
     name = fetching.document_name_for(fetched, metadata["title"])
-    return Outcome(entry, saved=textfiles.save_text(db, seeds_dir, name, text, metadata, uniquify=True))
+    saved = textfiles.save_text(db, seeds_dir, name, text, metadata, uniquify=True, before_commit=before_commit)
+    return Outcome(entry, saved=saved)
 
 
-def import_new(db, seeds_dir: Path, fetched: fetching.Fetched, **fetch_options) -> list[Outcome]:
+def import_new(db, seeds_dir: Path, fetched: fetching.Fetched, *, before_commit=None, **fetch_options) -> list[Outcome]:
     """Import the entries of a fetched feed that are not in the corpus yet, as `counterpoint documents import
     FEED_URL` does: at most MAX_IMPORT, the first the feed lists (the newest); a later run takes the rest."""
     feed = mark_known(db, parse_feed(fetched.data, fetched.url))
     new = [e for e in feed.entries if e.url and not e.known][:MAX_IMPORT]
-    return import_entries(db, seeds_dir, new, feed.title, **fetch_options)
+    return import_entries(db, seeds_dir, new, feed.title, before_commit=before_commit, **fetch_options)
 
 
 def summary(outcomes: list[Outcome]) -> str:

@@ -332,11 +332,14 @@ def save_text(
     metadata: dict[str, str],
     kinds: dict[int, str] | None = None,
     uniquify: bool = False,
+    before_commit=None,
 ) -> Saved:
     """Write a text document and its sidecar to `seeds/`, then import it in one transaction.
 
     Saving the same text and metadata under the same name again changes nothing; a name taken
     by a different document is refused, or with `uniquify` replaced by `name-2`, `name-3`...
+    `before_commit(db)` runs inside that transaction, after the import: the label layer passes
+    its consensus refresh, which this layer cannot import.
     """
     sources.check_name(name)
     text = splitting.normalise(check_text(text))
@@ -344,6 +347,8 @@ def save_text(
     chosen, same = choose_name(db, seeds_dir, name, text, sidecar, uniquify)
     with db.atomic(), WrittenFiles() as files:
         result = sources.import_document(db, chosen, text, metadata, kinds)
+        if before_commit:
+            before_commit(db)
         if not same:
             files.write(seeds_dir / chosen, text)
             files.write(seeds_dir / f"{chosen}{sources.SIDECAR_SUFFIX}", sidecar)

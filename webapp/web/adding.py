@@ -10,6 +10,7 @@ from webapp.corpus import feeds, fetching, preview, sources, textfiles
 from webapp.corpus.display import display_title
 from webapp.corpus.splitting import CONTENT
 from webapp.corpus.textfiles import EDITABLE_FIELDS, BadInput
+from webapp.labels import consensus
 from webapp.web.database import get_db
 from webapp.web.rendering import invalid_status, render, size_limit
 
@@ -127,6 +128,7 @@ def save():
             metadata,
             preview.overrides(draft),
             uniquify=True,
+            before_commit=consensus.refresh,
         )
     except (BadInput, sources.CorpusError) as exc:
         return show_preview(preview.refresh(draft), values, name, str(exc))
@@ -216,8 +218,8 @@ def import_feed():
     try:
         if not chosen:
             raise BadInput("No entry is ticked: tick the entries to import.")
-        outcomes = feeds.import_entries(
-            get_db(), Path(current_app.config["SEEDS_DIR"]), chosen, listed.title, **fetch_settings())
+        outcomes = feeds.import_entries(get_db(), Path(current_app.config["SEEDS_DIR"]), chosen, listed.title,
+                                        before_commit=consensus.refresh, **fetch_settings())
     except BadInput as exc:
         return feed_page(form.get("url", ""), feed=feeds.mark_known(get_db(), listed), error=str(exc)), invalid_status()
     return feed_page(form.get("url", ""), feed=feeds.mark_known(get_db(), listed), outcomes=outcomes,
