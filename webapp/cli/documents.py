@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from webapp.cli.common import database, problems
-from webapp.corpus import feeds, fetching, sources, taxonomy, textfiles
+from webapp.corpus import feeds, fetching, linked, sources, taxonomy, textfiles
 from webapp.corpus.sources import CorpusError
 from webapp.corpus.taxonomy import TaxonomyError
 from webapp.labels import batches, chunked, consensus, editor
@@ -149,28 +149,31 @@ def _unique_links(inputs: tuple[Path | str, ...]) -> list[Path | str]:
 def _fetch_options(app) -> dict:
     """`fetching.fetch` options for the command line, which runs on the user's own machine: private
     addresses allowed."""
-    return {"allow_private": True, "timeout": float(app.config["FETCH_TIMEOUT_SECONDS"]),
-            "max_bytes": int(app.config["FETCH_MAX_BYTES"])}
+    return linked.fetch_options(app.config, allow_private=True)
 
 
 def _read_link(app, db, link: str, options: dict[str, str], name: str | None):
     """Fetch a link: the TextFile to import, the name of the document it already is, or a feed's Fetched."""
-    if (known := fetching.already_in_corpus(db, url=link)) is not None:
-        return known
-    fetched = fetching.fetch(link, **_fetch_options(app))
     try:
-        if fetching.is_feed(fetched):
+        opened = linked.open_link(db, link, **_fetch_options(app))
+        if opened.known is not None:
+            return opened.known
+        if opened.feed:
             if name:
                 raise textfiles.BadInput("--name names one document, not a feed's entries.")
-            feeds.parse_feed(fetched.data, fetched.url)  # a broken feed stops the import before anything is saved
-            return fetched
-        text, found = fetching.read_document(fetched)
-        known = fetching.already_in_corpus(db, url=fetched.url, text=text)
+            # A broken feed stops the import before anything is saved.
+            feeds.parse_feed(opened.feed.data, opened.feed.url)
+            return opened.feed
+        found = opened.found
         metadata = textfiles.check_metadata({f: options.get(f) or found.get(f, "") for f in sources.METADATA_FIELDS})
-        chosen = textfiles.text_document_name(name) if name else fetching.document_name_for(fetched, metadata["title"])
+        chosen = (textfiles.text_document_name(name) if name
+                  else fetching.document_name_for(opened.fetched, metadata["title"]))
+    except fetching.FetchError:
+        # Its message names the address already.
+        raise
     except textfiles.BadInput as exc:
         raise textfiles.BadInput(f"{link}: {exc}") from None
-    return known if known is not None else textfiles.TextFile(chosen, text, metadata)
+    return textfiles.TextFile(chosen, opened.text, metadata)
 
 
 def _import_jsonl(app, db, files: tuple[Path, ...], add_topics: bool, annotator: str) -> None:

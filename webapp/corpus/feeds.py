@@ -18,7 +18,7 @@ from xml.sax import SAXParseException
 
 import feedparser
 
-from webapp.corpus import fetching, sources, textfiles
+from webapp.corpus import fetching, linked, sources, textfiles
 from webapp.corpus.textfiles import BadInput
 
 # A feed page lists at most this many entries, newest first as the feed gives them.
@@ -132,15 +132,14 @@ def import_entries(db, seeds_dir: Path, entries: list[Entry], feed_title: str, *
 def _import_entry(db, seeds_dir: Path, entry: Entry, feed_title: str, fetch_options: dict, before_commit) -> Outcome:
     if not entry.url:
         raise BadInput("This entry has no web link to fetch.")
-    fetched = fetching.fetch(entry.url, accept=fetching.DOCUMENT_TYPES, **fetch_options)
-    text, found = fetching.read_document(fetched)
-    known = fetching.already_in_corpus(db, url=entry.url) or fetching.already_in_corpus(db, url=fetched.url, text=text)
-    if known:
-        return Outcome(entry, known=known)
+    # Feeds are not accepted, so what comes back is a known document or a new text.
+    opened = linked.open_link(db, entry.url, accept=fetching.DOCUMENT_TYPES, **fetch_options)
+    if opened.known:
+        return Outcome(entry, known=opened.known)
     given = {"title": entry.title, "author": entry.author, "date": entry.date, "outlet": feed_title}
-    metadata = textfiles.check_metadata({**given, **{f: v for f, v in found.items() if v}})
-    name = fetching.document_name_for(fetched, metadata["title"])
-    saved = textfiles.save_text(db, seeds_dir, name, text, metadata, uniquify=True, before_commit=before_commit)
+    metadata = textfiles.check_metadata({**given, **{f: v for f, v in opened.found.items() if v}})
+    name = fetching.document_name_for(opened.fetched, metadata["title"])
+    saved = textfiles.save_text(db, seeds_dir, name, opened.text, metadata, uniquify=True, before_commit=before_commit)
     return Outcome(entry, saved=saved)
 
 

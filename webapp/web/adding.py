@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from webapp.corpus import feeds, fetching, preview, sources, textfiles
+from webapp.corpus import feeds, fetching, linked, preview, sources, textfiles
 from webapp.corpus.display import display_title
 from webapp.corpus.splitting import CONTENT
 from webapp.corpus.textfiles import EDITABLE_FIELDS, BadInput
@@ -56,22 +56,17 @@ def from_link():
     try:
         if not link:
             raise BadInput("Type or paste the link of a web page, PDF or Word file.")
-        # Checked before fetching too: a known link costs no request to the outside world.
-        known = fetching.already_in_corpus(get_db(), url=link)
-        if known is None:
-            fetched = fetching.fetch(link, **fetch_settings())
-            if fetching.is_feed(fetched):
-                return to_feed(fetched.url)
-            text, found = fetching.read_document(fetched)
-            known = fetching.already_in_corpus(get_db(), url=fetched.url, text=text)
-            values = textfiles.check_metadata(found)
+        opened = linked.open_link(get_db(), link, **fetch_settings())
+        if opened.feed:
+            return to_feed(opened.feed.url)
+        values = textfiles.check_metadata(opened.found) if opened.known is None else {}
     except BadInput as exc:
         return form_with_error({}, exc, link)
-    if known is not None:
-        document = get_db()["documents"].get(known)
+    if opened.known is not None:
+        document = get_db()["documents"].get(opened.known)
         return render_template("adding/new.html", values={}, link=link, known=document, limit=size_limit())
-    name = fetching.document_name_for(fetched, values["title"])
-    return show_preview(preview.from_text(text), {f: values[f] for f in EDITABLE_FIELDS}, name)
+    name = fetching.document_name_for(opened.fetched, values["title"])
+    return show_preview(preview.from_text(opened.text), {f: values[f] for f in EDITABLE_FIELDS}, name)
 
 
 def fetch_settings() -> dict:
@@ -79,11 +74,7 @@ def fetch_settings() -> dict:
     unless FETCH_PRIVATE_ADDRESSES says otherwise."""
     config = current_app.config
     allowed = config.get("FETCH_PRIVATE_ADDRESSES")
-    return {
-        "allow_private": not config.get("SHARED") if allowed is None else bool(allowed),
-        "timeout": float(config["FETCH_TIMEOUT_SECONDS"]),
-        "max_bytes": int(config["FETCH_MAX_BYTES"]),
-    }
+    return linked.fetch_options(config, not config.get("SHARED") if allowed is None else bool(allowed))
 
 
 def to_feed(url: str):
