@@ -53,6 +53,14 @@ def add_second_annotator(db, name: str = "bea") -> None:
     mirror.store(db, records)
 
 
+def copy_db(path: Path):
+    """An in-memory copy of a built database."""
+    source, copy = connect(path), connect(":memory:")
+    source.conn.backup(copy.conn)
+    source.close()
+    return copy
+
+
 def soup(response) -> BeautifulSoup:
     """Parse a response body."""
     return BeautifulSoup(response.get_data(as_text=True), "html.parser")

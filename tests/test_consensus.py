@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import copy_db
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -49,14 +50,6 @@ def template(tmp_path_factory) -> Path:
     build(db, REPO / "seeds", REPO / "labels")
     db.close()
     return path
-
-
-def copy_db(path: Path):
-    """An in-memory copy of a built database."""
-    source, copy = connect(path), connect(":memory:")
-    source.conn.backup(copy.conn)
-    source.close()
-    return copy
 
 
 def passages(db) -> list[dict]:

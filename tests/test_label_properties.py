@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import copy_db
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -48,14 +49,6 @@ def templates(tmp_path_factory):
         db.close()
         paths[name] = root / f"{name}.db"
     return paths
-
-
-def copy_db(path: Path):
-    """An in-memory copy of a built database."""
-    source, copy = connect(path), connect(":memory:")
-    source.conn.backup(copy.conn)
-    source.close()
-    return copy
 
 
 def apply(db, passages: list[int], steps) -> None:
