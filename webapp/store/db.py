@@ -63,3 +63,9 @@ def deadline(conn: sqlite3.Connection, seconds: float | None):
         raise
     finally:
         conn.set_progress_handler(None, 0)
+
+
+def data_version(db) -> str:
+    """Everything stored, as one version string: the counters that every write bumps (migration
+    m080 and later), so two reads with the same version saw the same data."""
+    return repr(db.execute("SELECT name, value FROM counters ORDER BY name").fetchall())

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from flask import current_app, g, request, session
 
+from webapp.store.db import data_version
 from webapp.web import access
 from webapp.web.database import get_db
 
@@ -61,11 +62,10 @@ def _cacheable_request() -> bool:
 
 def request_etag() -> str:
     """The (weak) ETag value of the answer this GET request will get, from the data version and the request alone."""
-    counters = get_db().execute("SELECT name, value FROM counters ORDER BY name").fetchall()
     parts = [
         current_app.extensions[_CODE],
         _settings(),
-        repr(counters),
+        data_version(get_db()),
         request.full_path,
         *(request.headers.get(name, "") for name in HTMX_HEADERS),
         repr((access.current_annotator(), access.may_adjudicate())),

@@ -27,6 +27,7 @@ from lunr import lunr
 
 from webapp.corpus.display import display_title
 from webapp.store.db import connect
+from webapp.store.db import data_version as db_version
 from webapp.web import topics
 from webapp.web.database import get_taxonomy
 
@@ -63,8 +64,7 @@ def slug(value: str) -> str:
 
 def data_version(db) -> str:
     """The data version: a hash of the counters that every write bumps (the one ETags use too)."""
-    counters = db.execute("SELECT name, value FROM counters ORDER BY name").fetchall()
-    return hashlib.blake2b(repr(counters).encode(), digest_size=6).hexdigest()
+    return hashlib.blake2b(db_version(db).encode(), digest_size=6).hexdigest()
 
 
 class Site:
