@@ -80,8 +80,9 @@ class Summary:
     single_source: list[Single]
 
 
-def side(db, topic: str, stance: str) -> Side:
-    """The grouping of a topic's passages that take `stance`, corrections applied."""
+def side(db, topic: str, stance: str, replayed: list[tuple] | None = None) -> Side:
+    """The grouping of a topic's passages that take `stance`, corrections applied (`replayed`, the
+    topic's `corrections.replay`, when the caller has read it already for another side)."""
     # Imported here: scikit-learn and SciPy load with the first page that groups, not at start.
     from webapp.findings import grouping
 
@@ -91,7 +92,7 @@ def side(db, topic: str, stance: str) -> Side:
         WHERE c.topic = ? AND c.stance = ? ORDER BY c.date DESC, c.document, c.position""",
         [topic, stance],
     ).fetchall()
-    replayed = corrections.replay(db, topic)
+    replayed = corrections.replay(db, topic) if replayed is None else replayed
     digest = hashlib.sha256(json.dumps([topic, stance, grouping.THRESHOLD, rows, replayed]).encode()).hexdigest()
     if digest in _CACHE:
         _CACHE.move_to_end(digest)
@@ -154,9 +155,10 @@ def topic_arguments(db, topic: str, filters: Filters | None = None) -> dict[str,
     """
     filters = filters or Filters()
     cards = {card.id: card for card in comparison.topic_cards(db, topic, filters)}
+    replayed = corrections.replay(db, topic)
     result: dict[str, list[Argument]] = {}
     for stance in STANCES:
-        found = side(db, topic, stance) if not filters.stance or filters.stance == stance else None
+        found = side(db, topic, stance, replayed) if not filters.stance or filters.stance == stance else None
         result[stance] = _arguments(db, topic, stance, found, cards) if found else []
     shown = [card for arguments in result.values() for a in arguments for card in a.cards]
     representatives = [a.representative for arguments in result.values() for a in arguments]
@@ -196,8 +198,9 @@ def summaries(db, topic_ids) -> dict[str, dict[str, Summary]]:
     result: dict[str, dict[str, Summary]] = {}
     for topic in topic_ids:
         result[topic] = {}
+        replayed = corrections.replay(db, topic)
         for stance in STANCES:
-            found = side(db, topic, stance)
+            found = side(db, topic, stance, replayed)
             single = [
                 Single(anchor, name or sentence, len(group))
                 for group, anchor, name, sentence, sources
