@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -81,6 +82,46 @@ def stance_matrix(db) -> dict[str, Counter]:
 
 # Cards in the order of every column and row; each view's index (migration m110) ends in it.
 ORDER = "ORDER BY c.date DESC, c.document, c.position"
+# Strictly after a card in ORDER. The order mixes directions, so no single row value compares; the
+# leading `date <=` is what lets SQLite start its index range at the cursor instead of the top.
+AFTER = "c.date <= ? AND (c.date < ? OR (c.date = ? AND (c.document, c.position) > (?, ?)))"
+# Longer than any cursor of a real card needs; a longer one is refused before it is decoded.
+CURSOR_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a column or row stopped: its last card's place in ORDER, for reading the cards after it."""
+
+    date: str
+    document: str
+    position: int
+
+    @classmethod
+    def of(cls, card: Card) -> "Cursor":
+        """The cursor just past `card`."""
+        return cls(card.date, card.document, card.position)
+
+    def encode(self) -> str:
+        """The cursor as a URL-safe string that `decode` reads back."""
+        text = json.dumps([self.date, self.document, self.position], separators=(",", ":"))
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> "Cursor":
+        """Read a cursor made by `encode`; ValueError for anything else."""
+        if not text or len(text) > CURSOR_LENGTH:
+            raise ValueError("no cursor, or one too long")
+        # Bad base64, bytes that are not UTF-8 and bad JSON all raise ValueError subclasses.
+        value = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        if not (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)
+                and isinstance(value[1], str) and type(value[2]) is int and 0 <= value[2] < 2**63):
+            raise ValueError("not a cursor")
+        return cls(*value)
+
+    def params(self) -> list:
+        """The values AFTER compares with, in its order."""
+        return [self.date, self.date, self.date, self.document, self.position]
 _CARDS = """SELECT c.passage, c.document, c.position, d.title, d.kind, d.outlet, d.date, c.stance, c.holder,
     c.contested FROM {table} JOIN documents d ON d.id = c.document"""
 
@@ -116,6 +157,8 @@ class TopicView:
     column_totals: dict[str, int]
     rows: list[tuple[str, list[Card], int]]
     row_total: int
+    # What names each row to `more_cards`: its holder ("" when unattributed) or its source's title.
+    row_keys: list[str] = field(default_factory=list)
 
 
 def topic_view(db, topic: str, filters: Filters) -> TopicView:
@@ -129,32 +172,82 @@ def topic_view(db, topic: str, filters: Filters) -> TopicView:
         by_title[titles[document]][stance] += n
     overall = sum(by_title.values(), Counter())
     per_source, more_sources = _biggest(by_title)
-    limit = filters.limit
+    limit, table = filters.limit, _view_table(filters)
     columns: dict[str, list[Card]] = {s: [] for s in STANCES}
-    rows: list[tuple[str, list[Card], int]] = []
-    groups: list[tuple[str, int, str, list]] = []
+    groups: list[tuple[str, str, int]] = []
     if filters.view == "stance":
         for stance in STANCES:
             if overall.get(stance):
-                query = f"{where} AND c.stance = ? {ORDER} LIMIT ?"
-                columns[stance] = _cards(db, _table(filters), query, [*params, stance, limit])
+                columns[stance] = _ordered(db, table, where, params, [("c.stance = ?", [stance])], None, limit)
     elif filters.view == "holder":
-        query = f"SELECT c.holder, count(*) FROM {_table(filters)} WHERE {where} GROUP BY c.holder"
-        for holder, n in db.execute(query, params):
-            groups.append((holder or "Unattributed", n, "c.holder = ?", [holder]))
+        query = f"SELECT c.holder, count(*) FROM {table} WHERE {where} GROUP BY c.holder"
+        groups = [(holder or "Unattributed", holder, n) for holder, n in db.execute(query, params)]
     elif filters.view == "source":
-        documents: dict[str, list[str]] = defaultdict(list)
-        for document in sorted({document for document, _ in per_document}):
-            documents[titles[document]].append(document)
-        for title, chosen in documents.items():
-            groups.append((title, sum(by_title[title].values()), "c.document IN (SELECT value FROM json_each(?))",
-                           [json.dumps(chosen)]))
-    groups.sort(key=lambda g: (-g[1], g[0].casefold()))
-    table = BY_SOURCE if filters.view == "source" else _table(filters)
-    for name, n, clause, values in groups[:limit]:
-        rows.append((name, _cards(db, table, f"{where} AND {clause} {ORDER} LIMIT ?", [*params, *values, limit]), n))
+        groups = [(title, title, sum(counts.values())) for title, counts in by_title.items()]
+    groups.sort(key=lambda g: (-g[2], g[0].casefold()))
+    documents = _documents_by_title(per_document, titles)
+    # A first page reads each row with one sorting query: most rows are short, and a page has many.
+    rows = [(name, _ordered(db, table, where, params, _partitions(filters, key, documents, False), None, limit), n)
+            for name, key, n in groups[:limit]]
     totals = {s: overall.get(s, 0) for s in STANCES}
-    return TopicView(sum(totals.values()), overall, per_source, more_sources, columns, totals, rows, len(groups))
+    return TopicView(sum(totals.values()), overall, per_source, more_sources, columns, totals, rows, len(groups),
+                     [key for _, key, _ in groups[:limit]])
+
+
+def more_cards(db, topic: str, filters: Filters, group: str, after: Cursor) -> tuple[list[Card], int]:
+    """The next PAGE cards after `after` in one stance column, or in the holder or source row that
+    `group` names (as `TopicView.row_keys` do), and how many cards follow them."""
+    consensus.catch_up(db)
+    where, params = _where(db, topic, filters)
+    documents: dict[str, list[str]] = {}
+    if filters.view == "source":
+        per_document = _document_counts(db, topic, filters, where, params)
+        documents = _documents_by_title(per_document, _titles(db, {document for document, _ in per_document}))
+    partitions, table = _partitions(filters, group, documents, True), _view_table(filters)
+    cards = _ordered(db, table, where, params, partitions, after, PAGE)
+    if not cards:
+        return cards, 0
+    last = Cursor.of(cards[-1]).params()
+    following = sum(db.execute(f"SELECT count(*) FROM {table} WHERE {where} AND {clause} AND {AFTER}",
+                               [*params, *values, *last]).fetchone()[0] for clause, values in partitions)
+    return cards, following
+
+
+def _partitions(filters: Filters, group: str, documents: dict[str, list[str]], split: bool) -> list[tuple[str, list]]:
+    """The clauses that together select one column's or row's cards; with `split`, each one an index reads in ORDER.
+
+    The holder and source indexes go by stance before date, so a split row is read one stance (and
+    one document) at a time and the pieces merged: a page after a cursor costs the same however long
+    the row, where one query would sort the rest of the row.
+    """
+    stances = [filters.stance] if filters.stance else list(STANCES)
+    if filters.view == "stance":
+        return [("c.stance = ?", [group])]
+    if filters.view == "holder":
+        if not split:
+            return [("c.holder = ?", [group])]
+        return [("c.holder = ? AND c.stance = ?", [group, stance]) for stance in stances]
+    if filters.view == "source":
+        if not split:
+            return [("c.document IN (SELECT value FROM json_each(?))", [json.dumps(documents.get(group, []))])]
+        return [("c.document = ? AND c.stance = ?", [document, stance])
+                for document in documents.get(group, []) for stance in stances]
+    return []
+
+
+def _ordered(db, table: str, where: str, params: list, partitions: list[tuple[str, list]],
+             after: Cursor | None, limit: int) -> list[Card]:
+    """The first `limit` cards in ORDER of all `partitions` together, after `after` if given."""
+    keyset, last = ("", []) if after is None else (f" AND {AFTER}", after.params())
+    found: list[Card] = []
+    for clause, values in partitions:
+        query = f"{where} AND {clause}{keyset} {ORDER} LIMIT ?"
+        found += _cards(db, table, query, [*params, *values, *last, limit])
+    if len(partitions) > 1:
+        # ORDER in two stable sorts, since dates go down and places within a date go up.
+        found.sort(key=lambda c: (c.document, c.position))
+        found.sort(key=lambda c: c.date, reverse=True)
+    return found[:limit]
 
 
 def choices(db, topic: str) -> dict[str, list]:
@@ -223,6 +316,18 @@ BY_SOURCE = "consensus c INDEXED BY consensus_by_topic"
 
 def _table(filters: Filters) -> str:
     return BY_SOURCE if filters.document else "consensus c"
+
+
+def _view_table(filters: Filters) -> str:
+    return BY_SOURCE if filters.view == "source" else _table(filters)
+
+
+def _documents_by_title(per_document: Counter, titles: dict[str, str]) -> dict[str, list[str]]:
+    """The documents behind each source title; untitled documents of one outlet and day share one."""
+    documents: dict[str, list[str]] = defaultdict(list)
+    for document in sorted({document for document, _ in per_document}):
+        documents[titles[document]].append(document)
+    return documents
 
 
 def _cards(db, table: str, where: str, params: list) -> list[Card]:

@@ -69,8 +69,13 @@ def topic(topic_id: str):
     # Phones show one stance column at a time; `col` names it so that the choice is a shareable URL.
     col = request.args.get("col", "")
     col = col if col in taxonomy.STANCES else ""
-    view = _view(db, topic.id, filters)
     limit = filters.limit
+    more_args = _args(filters, col=col, limit=limit + comparison.PAGE)
+    # A "Show more" link's htmx address is its plain address plus where its column stopped: a full
+    # page (which ignores the cursor) without htmx, only the next cards with it.
+    if "after" in request.args and wants_fragment() and filters.view != "arguments":
+        return _more(db, topic, filters, more_args)
+    view = _view(db, topic.id, filters)
     shown = [c for column in view.columns.values() for c in column] + [c for _, group, _ in view.rows for c in group]
     comparison.with_details(db, topic.id, shown)
     sides = _arguments(db, topic.id, filters) if filters.view == "arguments" else {}
@@ -85,7 +90,9 @@ def topic(topic_id: str):
         column_totals=view.column_totals,
         rows=view.rows,
         row_total=view.row_total,
-        more_url=url_for("topics.topic", topic_id=topic.id, **_args(filters, col=col, limit=limit + comparison.PAGE)),
+        more_url=url_for("topics.topic", topic_id=topic.id, **more_args),
+        next_url=lambda group, cards: _next_url(topic.id, more_args, group, cards),
+        row_keys=view.row_keys,
         col=col,
         shown_column=col or filters.stance or taxonomy.STANCES[0],
         tab_urls={s: url_for("topics.topic", topic_id=topic.id, **_args(filters, col=s)) for s in taxonomy.STANCES},
@@ -100,6 +107,37 @@ def topic(topic_id: str):
         link_counts=links.relation_counts(db, [c.id for c in shown]),
         link_nouns=LINK_NOUNS,
     )
+
+
+def _more(db, topic, filters: comparison.Filters, more_args: dict) -> str:
+    """The cards that follow a column's (or row's) cursor, to stand in for its "Show more" link."""
+    try:
+        after = comparison.Cursor.decode(request.args["after"])
+    except ValueError:
+        abort(400, "This “Show more” link is damaged. Reload the page to get a working one.")
+    group = request.args.get("group", "")
+    if filters.view == "stance" and group not in taxonomy.STANCES:
+        abort(400, "This “Show more” link names no stance column. Reload the page to get a working one.")
+    cards, following = comparison.more_cards(db, topic.id, filters, group, after)
+    comparison.with_details(db, topic.id, cards)
+    return render_template(
+        "topics/_more.html",
+        topic=topic,
+        cards=cards,
+        following=following,
+        name=topic.label(group) if filters.view == "stance" else group or "Unattributed",
+        row=filters.view != "stance",
+        more_url=url_for("topics.topic", topic_id=topic.id, **more_args),
+        next_url=_next_url(topic.id, more_args, group, cards),
+        link_counts=links.relation_counts(db, [c.id for c in cards]),
+        link_nouns=LINK_NOUNS,
+    )
+
+
+def _next_url(topic_id: str, more_args: dict, group: str, cards: list) -> str:
+    """The "Show more" address plus the cursor after the last of `cards`, for htmx to read only what follows."""
+    cursor = comparison.Cursor.of(cards[-1]).encode() if cards else ""
+    return url_for("topics.topic", topic_id=topic_id, **more_args, group=group, after=cursor)
 
 
 def _view(db, topic_id: str, filters: comparison.Filters) -> comparison.TopicView:
