@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
 import click
@@ -183,27 +184,36 @@ def _import_jsonl(app, db, files: tuple[Path, ...], add_topics: bool, annotator:
     # A new corpus may start from a batch: --add-topics then writes the taxonomy file itself.
     topics = () if add_topics and not path.exists() else taxonomy.load(path).ids
     updated = editor.now()
-    scanned = []
-    for path in files:
-        reader = batches.LineReader(topics, annotator, updated, add_topics)
-        with click.progressbar(length=path.stat().st_size, label=f"Checking {path.name}") as bar:
-            scanned.append((reader, chunked.scan(path, reader, bar.update)))
-        # A later file may use the topics an earlier one adds.
-        topics = topics + tuple(reader.new_topics)
-    for path, (reader, metadata) in zip(files, scanned):
-        with click.progressbar(length=path.stat().st_size, label=f"Importing {path.name}") as bar:
-            saved = chunked.save(db, Path(app.config["SEEDS_DIR"]), labels_dir, path, reader, metadata, bar.update)
-        changed = [r for r in saved.results if not r.unchanged]
-        click.echo(
-            f"{path.name}: {len(saved.results)} documents ({len(changed)} new or changed),"
-            f" {sum(r.passages for r in saved.results)} passages, {saved.labels} labels stored,"
-            f" in seeds/{saved.seed_file}."
+    # The spools hold each file's checked lines until it is saved; next to the database, where a
+    # large import has room, not in a small /tmp.
+    with tempfile.TemporaryDirectory(dir=Path(app.config["DATABASE"]).parent) as scratch:
+        scanned = []
+        for number, path in enumerate(files):
+            reader, spool = batches.LineReader(topics, annotator, updated, add_topics), Path(scratch) / str(number)
+            with click.progressbar(length=path.stat().st_size, label=f"Checking {path.name}") as bar:
+                scanned.append((reader, chunked.scan(path, reader, spool, bar.update), spool))
+            # A later file may use the topics an earlier one adds.
+            topics = topics + tuple(reader.new_topics)
+        for path, (reader, metadata, spool) in zip(files, scanned):
+            with click.progressbar(length=path.stat().st_size, label=f"Importing {path.name}") as bar:
+                saved = chunked.save(db, Path(app.config["SEEDS_DIR"]), labels_dir, path, reader, metadata, spool,
+                                     bar.update)
+            _report_batch(path, saved)
+
+
+def _report_batch(path: Path, saved: batches.BatchSaved) -> None:
+    """Say what importing one batch file stored, and which topics it added."""
+    changed = [r for r in saved.results if not r.unchanged]
+    click.echo(
+        f"{path.name}: {len(saved.results)} documents ({len(changed)} new or changed),"
+        f" {sum(r.passages for r in saved.results)} passages, {saved.labels} labels stored,"
+        f" in seeds/{saved.seed_file}."
+    )
+    if saved.topics:
+        click.echo(f"Added topics to labels/taxonomy.toml: {', '.join(saved.topics)}. Check their targets.")
+    if saved.without_target:
+        click.secho(
+            f"No target proposition given for: {', '.join(saved.without_target)}. Pages show them as"
+            " “target missing” until you state one (Topics → Edit, or labels/taxonomy.toml).",
+            fg="yellow",
         )
-        if saved.topics:
-            click.echo(f"Added topics to labels/taxonomy.toml: {', '.join(saved.topics)}. Check their targets.")
-        if saved.without_target:
-            click.secho(
-                f"No target proposition given for: {', '.join(saved.without_target)}. Pages show them as"
-                " “target missing” until you state one (Topics → Edit, or labels/taxonomy.toml).",
-                fg="yellow",
-            )

@@ -254,7 +254,7 @@ class LabelFiles(Mapping):
     million labels never holds every file's text at once; files already up to date are skipped.
     """
 
-    def __init__(self, db, labels_dir: Path, documents: set[str], first: dict[Path, str] | None = None):
+    def __init__(self, db, labels_dir: Path, documents: set[str], first: dict[Path, str | Path] | None = None):
         self.db, self.first = db, first or {}
         self.documents = {mirror.label_file(labels_dir, d): d for d in sorted(documents)}
         self.documents = {p: d for p, d in self.documents.items() if p not in self.first}

@@ -97,17 +97,14 @@ def _insert(db, found: dict[tuple[int, str], tuple[str, bool, str]]) -> None:
             [json.dumps(ids)],
         )
     }
-    rows = [
-        [*places[pid], topic, pid, stance, int(contested), holder]
+    rows = (
+        (*places[pid], topic, pid, stance, int(contested), holder)
         for (pid, topic), (stance, contested, holder) in found.items()
-    ]
-    db.execute(
+    )
+    db.conn.executemany(
         """INSERT INTO consensus (document, position, date, topic, passage, stance, contested, holder)
-        SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
-        json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'),
-        json_extract(value, '$[6]'), json_extract(value, '$[7]')
-        FROM json_each(?)""",
-        [json.dumps(rows)],
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        rows,
     )
 
 

@@ -64,6 +64,10 @@ def passage_consensus(votes: Iterable[tuple[str, str]]) -> tuple[str, bool, str]
     votes on one topic give it: the stance as `consensus` decides, the holder most votes name
     (ties to the first in alphabetical order), '' when no vote names one."""
     votes = list(votes)
+    if len(votes) == 1:
+        # Most passages have one vote; it decides alone, and an import counts a million of them.
+        stance, holder = votes[0]
+        return stance, False, holder or ""
     stance, contested = consensus(stance for stance, _ in votes)
     held = Counter(holder for _, holder in votes if holder)
     holder = min(held, key=lambda h: (-held[h], h)) if held else ""

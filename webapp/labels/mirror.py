@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from webapp.corpus.splitting import text_hash
@@ -33,24 +34,26 @@ def read_folder(labels_dir: Path, topics: tuple[str, ...]) -> list[LabelRecord]:
     return records
 
 
+# The upsert of labels given as a JSON array of rows; the key is (document, position, topic,
+# annotator), as in migration m001. ("WHERE true" tells the parser ON CONFLICT is not a join's.)
+_UPSERT = """INSERT INTO labels (document, position, topic, annotator, stance, holder, updated, text, text_hash)
+    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7,
+    value ->> 8 FROM json_each(?) WHERE true
+    ON CONFLICT (document, position, topic, annotator) DO UPDATE SET stance = excluded.stance,
+    holder = excluded.holder, updated = excluded.updated, text = excluded.text, text_hash = excluded.text_hash"""
+
+
 def store(db, records: list[LabelRecord]) -> None:
     """Upsert label records into the database in one transaction."""
+    # One statement for all rows: with the triggers on labels, a statement per row (executemany)
+    # or per hundred rows (sqlite-utils' upsert_all) took 1.4x as long for 100,000 labels.
     rows = [
-        {
-            "document": r.document,
-            "position": r.position,
-            "topic": r.topic or "",
-            "annotator": r.annotator,
-            "stance": r.stance,
-            "holder": r.holder,
-            "updated": r.updated,
-            "text": r.text,
-            "text_hash": text_hash(r.text),
-        }
+        (r.document, r.position, r.topic or "", r.annotator, r.stance, r.holder, r.updated, r.text, text_hash(r.text))
         for r in records
     ]
     with db.atomic():
-        db["labels"].upsert_all(rows, pk=("document", "position", "topic", "annotator"))
+        if rows:
+            db.execute(_UPSERT, [json.dumps(rows)])
         consensus.refresh(db)
 
 

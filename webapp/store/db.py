@@ -16,6 +16,9 @@ BUSY_TIMEOUT_SECONDS = 30
 # SQLite calls a progress handler every this many virtual-machine steps: a deadline then stops
 # a statement within about a millisecond, and the calls cost too little to measure.
 PROGRESS_STEPS = 1000
+# The page cache of a bulk import (`bulk_cache`): room for a million passages' hot index pages,
+# well inside the memory an import may take.
+BULK_CACHE_MIB = 512
 
 
 class DeadlineExceeded(Exception):
@@ -63,6 +66,22 @@ def deadline(conn: sqlite3.Connection, seconds: float | None):
         raise
     finally:
         conn.set_progress_handler(None, 0)
+
+
+@contextmanager
+def bulk_cache(db, mebibytes: int = BULK_CACHE_MIB):
+    """Give this connection a page cache of `mebibytes` for a bulk write inside the block.
+
+    A large import's tables and indexes outgrow SQLite's default 2 MB cache. The transaction's
+    changed pages that it evicts go to the WAL, and go there again each time they change: 14 GB
+    were written for a 1.6 GB database of a million passages.
+    """
+    before = db.execute("PRAGMA cache_size").fetchone()[0]
+    db.execute(f"PRAGMA cache_size = {-int(mebibytes) * 1024}")
+    try:
+        yield
+    finally:
+        db.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def data_version(db) -> str:

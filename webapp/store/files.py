@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 JOURNAL_SUFFIX = ".journal"
@@ -47,8 +49,11 @@ class WrittenFiles:
         self._remember(path)
         atomic_write(path, content)
 
-    def write_many(self, contents: dict[Path, str]) -> None:
+    def write_many(self, contents: Mapping[Path, str | Path]) -> None:
         """Write many files as one: after a crash either all of them are new or none is.
+
+        A content given as a Path is that file's bytes, copied, so a file of any size is written
+        without holding it in memory.
 
         Every file goes to a temporary name first; one sync makes all of them durable, then a
         journal listing the renames is written before any rename. A crash before the journal
@@ -67,8 +72,11 @@ class WrittenFiles:
                 # files, mkstemp takes five times as long as the writes.
                 tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
                 temps.append((tmp, path))
-                with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
-                    handle.write(content)
+                if isinstance(content, Path):
+                    shutil.copyfile(content, tmp)
+                else:
+                    with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
+                        handle.write(content)
             os.sync()
             atomic_write(journal, json.dumps([[str(tmp), str(path)] for tmp, path in temps]))
             for tmp, path in temps:
