@@ -7,12 +7,20 @@ re-indexing just the changed passages.
 
 scikit-learn and scipy load with the first index built (engine.py imports them), not with the
 app, so a worker starts without them and only the pages that show related passages pay for them.
+
+A large corpus's index takes a while to build (13 s of CPU at 100k passages, more on a busy
+machine), so when the caller says how to open a connection of its own, that build runs in a
+background thread: until it is done `current_index` raises `Preparing` (a due rebuild keeps the
+old index answering instead).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from webapp.corpus.display import display_title
@@ -27,26 +35,114 @@ MODES = ("all", "same_topic", "counterpoints")
 # Incremental updates keep the vocabulary of the last full build; past this share of changed
 # passages a full rebuild gives better suggestions.
 REBUILD_AFTER = 0.2
+# Content passages indexed per second of build, for "about how long": a background build of 100k
+# passages took 29 s on a busy 2-core machine while the panel was polled, 20 s inside a request
+# (benchmarks/bench_related_startup.py); 13 s of CPU without the contention.
+BUILD_RATE = 4_000
 _lock = threading.Lock()
+_log = logging.getLogger(__name__)
+
+
+class Preparing(Exception):
+    """The index is being built in the background: there is nothing to answer with yet."""
+
+    def __init__(self, passages: int, started: float):
+        super().__init__(f"building the related-passages index of {passages:,} passages")
+        self.passages = passages
+        self.seconds = max(round(passages / BUILD_RATE), 1)  # about how long the whole build takes
+        self.remaining = max(round(started + passages / BUILD_RATE - time.monotonic()), 1)
+
+
+@dataclass
+class _Build:
+    passages: int
+    thread: threading.Thread
+    started: float = field(default_factory=time.monotonic)
 
 
 @dataclass
 class _Cached:
     index: engine.RelatedIndex | None
     seq: int
+    building: _Build | None = None  # a full build running in the background
 
 
-def current_index(db, caches: dict, key: str) -> engine.RelatedIndex | None:
-    """The index of `db`, kept in `caches` under `key` and brought up to date; None for an empty corpus."""
+def current_index(db, caches: dict, key: str, open_db: Callable | None = None,
+                  background_above: int = 0) -> engine.RelatedIndex | None:
+    """The index of `db`, kept in `caches` under `key` and brought up to date; None for an empty corpus.
+
+    Given `open_db` (which opens a connection of its own to the same database), a full build of
+    more than `background_above` content passages runs in a background thread, one per key at a
+    time, and the call returns at once: raising Preparing if there is no index yet, else with the
+    previous index caught up. A failed build is logged, and the next call starts another.
+    """
     with _lock:
-        latest = db.execute("SELECT coalesce(max(seq), 0) FROM passage_changes").fetchone()[0]
+        latest = _latest(db)
         cached = caches.get(key)
-        if cached is None or cached.index is None or cached.index.stale_fraction > REBUILD_AFTER:
-            cached = caches[key] = _Cached(_build(db), latest)
-        elif cached.seq < latest:
+        due = cached is None or cached.index is None or cached.index.stale_fraction > REBUILD_AFTER
+        if due and (cached is None or cached.building is None):
+            passages = _count(db) if open_db is not None else 0
+            if passages <= background_above:
+                cached = caches[key] = _Cached(_build(db), latest)
+            else:
+                cached = _start(caches, key, cached, open_db, passages)
+        if cached.building is not None and cached.index is None:
+            raise Preparing(cached.building.passages, cached.building.started)
+        if cached.seq < latest:
             _catch_up(db, cached.index, cached.seq)
             cached.seq = latest
         return cached.index
+
+
+def wait_for_build(caches: dict, key: str, timeout: float | None = None) -> bool:
+    """Wait for the background build of `key`, if one runs; False if it is still running after `timeout` s."""
+    with _lock:
+        cached = caches.get(key)
+        build = cached.building if cached is not None else None
+    if build is not None:
+        build.thread.join(timeout)
+        return not build.thread.is_alive()
+    return True
+
+
+def _start(caches: dict, key: str, cached: _Cached | None, open_db: Callable, passages: int) -> _Cached:
+    # The marker is set before the thread starts, under the lock, so no other request starts a second build.
+    if cached is None:
+        cached = caches[key] = _Cached(None, 0)
+    thread = threading.Thread(target=_build_apart, args=(caches, key, cached, open_db), daemon=True,
+                              name=f"related-index {key}")
+    cached.building = _Build(passages, thread)
+    thread.start()
+    return cached
+
+
+def _build_apart(caches: dict, key: str, cached: _Cached, open_db: Callable) -> None:
+    """Build the index on a connection of this thread's own, without the lock, then swap it in."""
+    try:
+        db = open_db()
+        try:
+            # Read before the passages, so changes made during the build are caught up afterwards.
+            seq = _latest(db)
+            built = _build(db)
+        finally:
+            db.close()
+    except Exception:
+        _log.exception("Building the related-passages index of %s failed; the next request tries again.", key)
+        with _lock:
+            cached.building = None
+            if cached.index is None and caches.get(key) is cached:
+                del caches[key]
+        return
+    with _lock:
+        caches[key] = _Cached(built, seq)
+
+
+def _latest(db) -> int:
+    return db.execute("SELECT coalesce(max(seq), 0) FROM passage_changes").fetchone()[0]
+
+
+def _count(db) -> int:
+    return db.execute("SELECT count(*) FROM passages WHERE kind = 'content'").fetchone()[0]
 
 
 def _content(db, where: str = "", params: list | None = None) -> list[tuple[int, str, str]]:

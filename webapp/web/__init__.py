@@ -24,6 +24,7 @@ from webapp.web import (
     greeting,
     labelling,
     login,
+    pages,
     passages,
     related,
     rendering,
@@ -51,8 +52,10 @@ def create_app(test_config: dict | None = None, *, corpus: Path | None = None) -
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         WORKERS=2,
         SIMILARITY=True,
+        SIMILARITY_BACKGROUND_PASSAGES=database.DEFAULT_BACKGROUND_PASSAGES,
         SUGGESTIONS=True,
         PAGE_CACHE_BYTES=database.DEFAULT_PAGE_CACHE_BYTES,
+        RENDERED_PAGES_BYTES=pages.DEFAULT_RENDERED_PAGES_BYTES,
         # The overview counts each side's key arguments up to this many labelled passages; beyond,
         # grouping every topic after each save would hold it up (topic pages still group theirs).
         OVERVIEW_ARGUMENTS_LIMIT=5_000,
@@ -95,6 +98,7 @@ def create_app(test_config: dict | None = None, *, corpus: Path | None = None) -
     security.init_app(app)
     access.init_app(app)
     caching.init_app(app)
+    pages.init_app(app)
     app.register_blueprint(topics.bp)
     app.register_blueprint(adding.bp)
     app.register_blueprint(documents.bp)

@@ -19,7 +19,7 @@ from webapp.labels import editor, links
 from webapp.labels.validation import LabelError
 from webapp.similarity import index
 from webapp.store import jsonlines
-from webapp.web import access, errors
+from webapp.web import access, caching, errors
 from webapp.web.database import MAX_ID, get_db, get_taxonomy, related_index, similarity_enabled
 from webapp.web.security import csrf_token
 
@@ -100,6 +100,15 @@ def related(passage_id: int):
     db = get_db()
     _passage_or_404(db, passage_id)
     return jsonify(_related(db, passage_id, k, mode))
+
+
+@bp.errorhandler(index.Preparing)
+def preparing(exc: index.Preparing):
+    """503 while this worker builds its first related-passages index, with when to ask again."""
+    caching.of_the_moment()
+    message = (f"Related passages are being prepared: the similarity index of {exc.passages:,} passages takes"
+               f" about {exc.seconds} s to build. Try again in {exc.remaining} s.")
+    return jsonify(error=message), 503, {"Retry-After": str(exc.remaining)}
 
 
 def _related(db, passage_id: int, k: int, mode: str) -> list[dict]:

@@ -29,6 +29,7 @@ HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request")
 REVALIDATE = "no-cache, private"
 NEVER_STORE = "no-store"
 _CODE = "counterpoint.code_version"
+_SETTINGS = "counterpoint.settings_digest"
 
 
 def of_the_moment() -> None:
@@ -53,25 +54,47 @@ def code_version(package: Path) -> str:
 def _settings() -> str:
     # Settings such as SHARED, ANNOTATOR, SIMILARITY and the size limits change what pages show;
     # hashing them all (the secret key included, only ever as part of a hash) misses none.
-    return repr(sorted((key, repr(value)) for key, value in current_app.config.items()))
+    # Writing them out costs more than the rest of a cached page, so it is redone only when a
+    # setting is replaced (the held values cannot be freed, so a new one never reuses an old id).
+    items = tuple(current_app.config.items())
+    held = current_app.extensions.get(_SETTINGS)
+    if held is None or len(held[0]) != len(items) or any(
+        key is not old_key or value is not old_value for (key, value), (old_key, old_value) in zip(items, held[0])
+    ):
+        text = repr(sorted((key, repr(value)) for key, value in items))
+        held = current_app.extensions[_SETTINGS] = (items, hashlib.blake2b(text.encode(), digest_size=16).hexdigest())
+    return held[1]
 
 
 def _cacheable_request() -> bool:
     return request.method in ("GET", "HEAD") and request.endpoint not in (None, "static")
 
 
-def request_etag() -> str:
-    """The (weak) ETag value of the answer this GET request will get, from the data version and the request alone."""
-    parts = [
+def page_parts() -> list[str]:
+    """What a GET answer depends on besides the session: code, settings, data, request and annotator.
+
+    Worked out once per request (the ETag and the rendered-pages cache both need it), before the view.
+    """
+    if "page_parts" not in g:
+        g.page_parts = _page_parts()
+    return g.page_parts
+
+
+def _page_parts() -> list[str]:
+    return [
         current_app.extensions[_CODE],
         _settings(),
         data_version(get_db()),
         request.full_path,
         *(request.headers.get(name, "") for name in HTMX_HEADERS),
         repr((access.current_annotator(), access.may_adjudicate())),
-        # The whole session, not just its CSRF token: the queue's order is kept there too.
-        repr(sorted(session.items())),
     ]
+
+
+def request_etag() -> str:
+    """The (weak) ETag value of the answer this GET request will get, from the data version and the request alone."""
+    # The whole session, not just its CSRF token: the queue's order is kept there too.
+    parts = [*page_parts(), repr(sorted(session.items()))]
     return hashlib.blake2b("\0".join(parts).encode(), digest_size=16).hexdigest()
 
 

@@ -7,6 +7,7 @@ import itertools
 import sys
 import threading
 from collections import OrderedDict
+from functools import partial
 from typing import TYPE_CHECKING
 
 from flask import current_app, g
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
 
 # Cached page results per worker process; a topic's cards at 100k passages take a few MB.
 DEFAULT_PAGE_CACHE_BYTES = 32 * 1024 * 1024
+# Above this many content passages a worker builds its related index in the background and the
+# panel says so meanwhile. At 5,000 the first panel built in the request took 1.1 s on a busy 2-core
+# machine (benchmarks/bench_related_startup.py): below that, waiting once beats a second round trip.
+DEFAULT_BACKGROUND_PASSAGES = 5_000
 # The largest id SQLite stores; a bigger number in a URL would overflow the query, not miss.
 MAX_ID = 2**63 - 1
 
@@ -110,7 +115,7 @@ def _scaled(sampled: float, length: int, sample: int) -> float:
     return sampled * length / sample if sample else 0
 
 
-class _PageCache:
+class PageCache:
     """Results by key, least recently used first, with the estimated bytes they hold."""
 
     def __init__(self):
@@ -151,7 +156,7 @@ def cached(name: str, args: tuple, compute):
     """
     db = get_db()
     version = db.execute("SELECT value FROM counters WHERE name = 'data'").fetchone()[0]
-    cache = current_app.extensions.setdefault("counterpoint_cache", _PageCache())
+    cache = current_app.extensions.setdefault("counterpoint_cache", PageCache())
     key = (current_app.config["DATABASE"], version, name, args)
     found, value = cache.get(key)
     if found:
@@ -181,9 +186,15 @@ def similarity_enabled() -> bool:
 
 
 def related_index(db) -> engine.RelatedIndex | None:
-    """This process's related-passages index of the app's database, brought up to date."""
+    """This process's related-passages index of the app's database, brought up to date.
+
+    Raises index.Preparing while a large corpus's first index is built in the background
+    (SIMILARITY_BACKGROUND_PASSAGES).
+    """
     caches = current_app.extensions.setdefault("counterpoint_similarity", {})
-    return index.current_index(db, caches, current_app.config["DATABASE"])
+    path = current_app.config["DATABASE"]
+    above = int(current_app.config.get("SIMILARITY_BACKGROUND_PASSAGES", DEFAULT_BACKGROUND_PASSAGES))
+    return index.current_index(db, caches, path, partial(connect, path), above)
 
 
 def suggestion_model(db, topics: tuple[str, ...]) -> suggester.Suggester | None:

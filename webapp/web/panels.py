@@ -13,7 +13,7 @@ from webapp.corpus import taxonomy
 from webapp.labels import current, editor, links
 from webapp.labels import queue as label_queue
 from webapp.similarity import index
-from webapp.web import access
+from webapp.web import access, caching
 from webapp.web.database import get_taxonomy, related_index, similarity_enabled, suggestion_model
 
 LINK_NOUNS = {
@@ -32,20 +32,27 @@ def panel_context(db, passage: dict, mode: str = "all", error: str = "", shown: 
     """What the related panel shows for a passage: suggestions in a mode, and confirmed links.
 
     Counterpoints are all listed, `shown` at a time (PANEL_SIZE by default, MAX_SHOWN at most).
+    While the worker builds its first index in the background, the panel says so instead.
     """
     mode = mode if mode in index.MODES else "all"
     on = similarity_enabled() and passage["kind"] == "content"
     shown = min(max(shown or PANEL_SIZE, PANEL_SIZE), MAX_SHOWN)
-    counter, suggestions = None, []
-    if on and mode == "counterpoints":
-        counter = index.counterpoints(db, related_index(db), passage["id"], shown)
-        suggestions = counter.found
-    elif on:
-        suggestions = index.suggestions(db, related_index(db), passage["id"], mode, PANEL_SIZE)
+    counter, suggestions, preparing = None, [], None
+    try:
+        if on and mode == "counterpoints":
+            counter = index.counterpoints(db, related_index(db), passage["id"], shown)
+            suggestions = counter.found
+        elif on:
+            suggestions = index.suggestions(db, related_index(db), passage["id"], mode, PANEL_SIZE)
+    except index.Preparing as exc:
+        # The page is of this moment, not of the data: it must not be confirmed as current later.
+        caching.of_the_moment()
+        preparing = exc
     more = counter is not None and counter.total > shown and shown < MAX_SHOWN
     return {
         "related_enabled": similarity_enabled(),
         "related_on": on,
+        "related_preparing": preparing,
         "passage_has_labels": bool(current.passage_stances(db, [passage["id"]])),
         "related_mode": mode,
         "counterpoints": counter,
