@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from webapp.analysis import fulltext
-from webapp.corpus.display import display_title
+from webapp.corpus.display import display_title, document_titles
 from webapp.corpus.taxonomy import STANCES
 from webapp.labels import consensus
 from webapp.labels.current import NOT_OVERRULED, SAME_TEXT
@@ -168,9 +168,10 @@ def topic_view(db, topic: str, filters: Filters) -> TopicView:
     per_document = _document_counts(db, topic, filters, where, params)
     titles = _titles(db, {document for document, _ in per_document})
     by_title: dict[str, Counter] = defaultdict(Counter)
+    overall: Counter = Counter()
     for (document, stance), n in per_document.items():
         by_title[titles[document]][stance] += n
-    overall = sum(by_title.values(), Counter())
+        overall[stance] += n
     per_source, more_sources = _biggest(by_title)
     limit, table = filters.limit, _view_table(filters)
     columns: dict[str, list[Card]] = {s: [] for s in STANCES}
@@ -253,13 +254,9 @@ def _ordered(db, table: str, where: str, params: list, partitions: list[tuple[st
 def choices(db, topic: str) -> dict[str, list]:
     """The sources and holders that narrowing a topic's passages can choose from."""
     consensus.catch_up(db)
-    documents = db.query(
-        """SELECT id, title, kind, outlet, date FROM documents
-        WHERE id IN (SELECT document FROM consensus_counts WHERE topic = ?)""",
-        [topic],
-    )
-    found = [{"id": d["id"], "title": display_title(d["title"], d["kind"], d["outlet"], d["date"]),
-              "outlet": d["outlet"] or ""} for d in documents]
+    titles = document_titles(db)
+    documents = db.execute("SELECT DISTINCT document FROM consensus_counts WHERE topic = ?", [topic])
+    found = [{"id": d, "title": titles[d][0], "outlet": titles[d][1]} for (d,) in documents if d in titles]
     holders = db.execute("SELECT DISTINCT holder FROM consensus WHERE topic = ? AND holder != ''", [topic])
     return {"documents": sorted(found, key=lambda d: d["title"]), "holders": sorted(h for (h,) in holders)}
 
@@ -354,17 +351,12 @@ def _document_counts(db, topic: str, filters: Filters, where: str, params: list)
 
 
 def _titles(db, documents: set[str]) -> dict[str, str]:
-    return {
-        row[0]: display_title(*row[1:])
-        for row in db.execute(
-            "SELECT id, title, kind, outlet, date FROM documents WHERE id IN (SELECT value FROM json_each(?))",
-            [json.dumps(sorted(documents))],
-        )
-    }
+    titles = document_titles(db)
+    return {document: titles[document][0] for document in documents if document in titles}
 
 
 def _biggest(by_title: dict[str, Counter]) -> tuple[list[tuple[str, Counter]], int]:
-    biggest = sorted(by_title.items(), key=lambda item: (-sum(item[1].values()), item[0].casefold()))
+    biggest = sorted(by_title.items(), key=lambda item: (-item[1].total(), item[0].casefold()))
     shown = sorted(biggest[:SUMMARY_SOURCES], key=lambda item: item[0].casefold())
     return shown, max(len(biggest) - SUMMARY_SOURCES, 0)
 

@@ -42,3 +42,28 @@ def display_title(title: str | None, kind: str | None = "", outlet: str | None =
     kind = (kind or "").strip()
     parts = [kind[:1].upper() + kind[1:] if kind else UNTITLED, (outlet or "").strip(), natural_date(date)]
     return ", ".join(p for p in parts if p)
+
+
+# Per process: database file -> (documents counter, {document id: (display title, outlet)}).
+_TITLES: dict[str, tuple[int, dict[str, tuple[str, str]]]] = {}
+
+
+def document_titles(db) -> dict[str, tuple[str, str]]:
+    """Every document's display title and outlet, by id; read again only after documents change.
+
+    A topic of a million passages draws on thousands of documents, and reading and titling them
+    on every page after a label save took longer than the rest of the counts (store.migrations
+    m130 gives documents a counter of their own).
+    """
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    version = db.execute("SELECT value FROM counters WHERE name = 'documents'").fetchone()[0]
+    held = _TITLES.get(path) if path else None
+    if held is None or held[0] != version:
+        titles = {
+            document: (display_title(title, kind, outlet, when), outlet or "")
+            for document, title, kind, outlet, when in db.execute("SELECT id, title, kind, outlet, date FROM documents")
+        }
+        held = (version, titles)
+        if path:
+            _TITLES[path] = held
+    return held[1]

@@ -118,9 +118,11 @@ def _recount(db, documents: list[str]) -> None:
         [chosen],
     )
     db.execute("DELETE FROM consensus_documents WHERE document IN (SELECT value FROM json_each(?))", [chosen])
+    # CROSS JOIN: from the chosen documents to their passages. Left to choose, SQLite without fresh
+    # statistics (in the middle of a large import) walked every content passage for each chunk.
     db.execute(
         f"""INSERT INTO consensus_documents (document, content, labelled)
-        SELECT p.document, count(*), sum({current.LABELLED}) FROM passages p
-        WHERE p.kind = 'content' AND p.document IN (SELECT value FROM json_each(?)) GROUP BY p.document""",
+        SELECT p.document, count(*), sum({current.LABELLED}) FROM json_each(?) j
+        CROSS JOIN passages p ON p.document = j.value WHERE p.kind = 'content' GROUP BY p.document""",
         [chosen],
     )

@@ -293,3 +293,14 @@ def m120_argument_corrections(db):
         {"id": int, "changes": int, "written": int}, pk="id", not_null={"changes", "written"}
     )
     db["argument_corrections_file"].insert({"id": 1, "changes": 0, "written": 0})
+
+
+@migrations()
+def m130_documents_version(db):
+    """A counter that only changes to documents bump, so their titles outlive the label saves that bump `data`."""
+    db["counters"].insert({"name": "documents", "value": 0}, replace=True)
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER documents_{event.lower()}_documents AFTER {event} ON documents "
+            "BEGIN UPDATE counters SET value = value + 1 WHERE name = 'documents'; END"
+        )

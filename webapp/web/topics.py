@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Blueprint, abort, current_app, render_template, request, url_for
+from markupsafe import Markup
 
 from webapp.analysis import comparison
 from webapp.corpus import taxonomy
 from webapp.findings import arguments
 from webapp.labels import corrections, links
-from webapp.web.database import cached, get_db, get_taxonomy
+from webapp.web.database import PageCache, cached, get_db, get_taxonomy
 from webapp.web.panels import LINK_NOUNS
 from webapp.web.rendering import render, wants_fragment
 
@@ -19,6 +22,9 @@ bp = Blueprint("topics", __name__)
 ARGUMENT_CARDS = 10
 # The latest corrections listed under the Arguments view; the whole log is labels/arguments.jsonl.
 CORRECTIONS_SHOWN = 20
+# Rendered source menus kept per worker (`_sources_menu`): a few topics' worth of a large corpus.
+MENUS_BYTES = 8 * 1024 * 1024
+_MENUS = "counterpoint.topic_menus"
 # A large corpus lists its biggest topics and newest documents first, the rest on request.
 HOME_TOPICS = 40
 HOME_DOCUMENTS = 50
@@ -80,6 +86,7 @@ def topic(topic_id: str):
     comparison.with_details(db, topic.id, shown)
     sides = _arguments(db, topic.id, filters) if filters.view == "arguments" else {}
     shown += [c for side in sides.values() for a in side[:limit] for c in a.cards[:ARGUMENT_CARDS]]
+    choices = {} if wants_fragment() else _choices(db, topic.id)
     return render(
         "topics/topic.html",
         "results",
@@ -99,7 +106,8 @@ def topic(topic_id: str):
         overall=view.overall,
         per_source=view.per_source,
         more_sources=view.more_sources,
-        choices={} if wants_fragment() else _choices(db, topic.id),
+        choices=choices,
+        sources_menu=_sources_menu(db, topic.id, choices, filters.document) if choices else "",
         stances=taxonomy.STANCES,
         sides=sides,
         corrections=corrections.history(db, topic.id, CORRECTIONS_SHOWN) if filters.view == "arguments" else [],
@@ -148,6 +156,23 @@ def _view(db, topic_id: str, filters: comparison.Filters) -> comparison.TopicVie
 def _arguments(db, topic_id: str, filters: comparison.Filters) -> dict:
     """A topic's key arguments per stance, narrowed by `filters`."""
     return cached("topic_arguments", (topic_id, filters), lambda: arguments.topic_arguments(db, topic_id, filters))
+
+
+def _sources_menu(db, topic_id: str, choices: dict, document: str) -> Markup:
+    """The filter form's source menu, rendered once for each list of sources and choice.
+
+    A topic of a million passages offers thousands of sources; their options took longer to render
+    than the rest of the page, while a save (which makes every page new) rarely changes them.
+    """
+    # Keyed by a digest of what the options show: the list itself would take more room than the HTML.
+    listed = repr([(d["id"], d["title"], d["outlet"]) for d in choices["documents"]])
+    key = (current_app.config["DATABASE"], 0, topic_id, document, hashlib.blake2b(listed.encode()).hexdigest())
+    menus = current_app.extensions.setdefault(_MENUS, PageCache())
+    found, html = menus.get(key)
+    if not found:
+        html = Markup(render_template("topics/_sources_menu.html", documents=choices["documents"], document=document))
+        menus.put(key, html, len(html), MENUS_BYTES)
+    return html
 
 
 def _choices(db, topic_id: str) -> dict:
