@@ -16,6 +16,7 @@ from werkzeug.routing import IntegerConverter
 
 from webapp.corpus.taxonomy import from_db
 from webapp.similarity import index, suggester
+from webapp.store import checkpoints
 from webapp.store.db import connect
 
 if TYPE_CHECKING:
@@ -52,6 +53,8 @@ def get_db() -> Database:
             if getattr(held, "db", None) is not None:
                 held.db.close()
             held.db, held.path = connect(path), path
+            if str(path) != ":memory:":
+                checkpoints.hand_over(held.db.conn, path)
         g.db = held.db
     return g.db
 
