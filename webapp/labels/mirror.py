@@ -114,18 +114,12 @@ def _planned_moves(db, document: str) -> dict[int, int]:
 def records(db, document: str | None = None) -> list[LabelRecord]:
     """Read labels back as file records, for one document or all."""
     where, params = ("WHERE document = ?", [document]) if document else ("", [])
+    # Plain rows, not sqlite-utils' dicts: a save rewrites its document's whole file from these.
     return [
-        LabelRecord(
-            document=row["document"],
-            position=row["position"],
-            topic=row["topic"] or None,
-            stance=row["stance"],
-            holder=row["holder"],
-            annotator=row["annotator"],
-            updated=row["updated"],
-            text=row["text"],
+        LabelRecord(document, position, topic or None, stance, holder, annotator, updated, text)
+        for document, position, topic, stance, holder, annotator, updated, text in db.execute(
+            f"SELECT document, position, topic, stance, holder, annotator, updated, text FROM labels {where}", params
         )
-        for row in db.query(f"SELECT * FROM labels {where}", params)
     ]
 
 
