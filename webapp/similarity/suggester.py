@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
+import pickle
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from webapp.labels import current
@@ -268,21 +271,35 @@ def _fit_apart(database: str, topics: tuple[str, ...]) -> Suggester | None:
 
     In a thread of the worker, a fit held the GIL against its requests: at 100k passages one page
     in twenty right after a save took 200 ms, not 20, and the worker kept the training texts'
-    memory (300 MB warm, not 75). A spawned child shares no locks with the worker's threads.
+    memory. The child is a fresh interpreter (`python -m` this module), so it shares no locks
+    with the worker's threads and needs nothing of the program that started the worker.
     """
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_lowest_priority) as pool:
-        return pool.submit(_fit_file, database, topics).result()
+    with tempfile.TemporaryDirectory() as scratch:
+        models = Path(scratch) / "models.pickle"
+        child = subprocess.run(
+            [sys.executable, "-m", "webapp.similarity.suggester", database, str(models), *topics],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        if child.returncode:
+            raise RuntimeError(f"the fitting process exited with {child.returncode}: "
+                               f"{child.stderr.decode(errors='replace')[-2000:]}")
+        # Written a moment ago by our own child process from our own database: trusted.
+        return pickle.loads(models.read_bytes())
 
 
-def _lowest_priority() -> None:
+def _fit_to_file(database: str, models: str, topics: tuple[str, ...]) -> None:
+    """The child process's work: fit the models of `database` and pickle them to `models`."""
     with contextlib.suppress(OSError):
         os.nice(19)
-
-
-def _fit_file(database: str, topics: tuple[str, ...]) -> Suggester | None:
     db = connect(database)
     try:
-        return _train_on(db, topics)
+        Path(models).write_bytes(pickle.dumps(_train_on(db, topics)))
     finally:
         db.close()
+
+
+if __name__ == "__main__":
+    # Through the imported module, so the models pickle as webapp.similarity.suggester's classes, not __main__'s.
+    from webapp.similarity import suggester
+
+    suggester._fit_to_file(sys.argv[1], sys.argv[2], tuple(sys.argv[3:]))
