@@ -11,6 +11,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -58,25 +59,30 @@ def served(corpus: Path, workers: int = 2):
     """Run `counterpoint serve` on a free loopback port; yields (base URL, process, start time)."""
     port = free_port()
     started = time.perf_counter()
+    # The server's log goes to a file: a pipe nobody reads fills up under wrk (waitress warns of
+    # its queue depth), and a worker blocked writing its log stops answering.
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [str(BIN / "counterpoint"), "--corpus", str(corpus), "serve", "--port", str(port), "--workers", str(workers)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(base, proc)
+        wait_until_up(base, proc, log)
         yield base, proc, started
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+        log.close()
 
 
-def wait_until_up(base: str, proc: subprocess.Popen, limit: float = 120) -> None:
-    """Poll the home page until it answers 200, failing if the server dies or takes too long."""
+def wait_until_up(base: str, proc: subprocess.Popen, log, limit: float = 120) -> None:
+    """Poll the home page until it answers 200, failing (with the end of `log`) if the server dies or takes too long."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read().decode(errors='replace')[-2000:]}")
+            log.seek(0)
+            raise RuntimeError(f"server exited: {log.read().decode(errors='replace')[-2000:]}")
         try:
             with urllib.request.urlopen(base + "/", timeout=5) as response:
                 if response.status == 200:
