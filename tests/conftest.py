@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 from webapp import create_app
 from webapp.cli import main
 from webapp.cli.briefs import CHROMIUM_ARGS
-from webapp.labels import mirror
+from webapp.labels import accounts, mirror
 from webapp.labels.build import build
 from webapp.store.db import connect
 
@@ -192,3 +192,30 @@ def page(browser, live_server):
     yield tab
     context.close()
     assert not problems, problems
+
+
+@pytest.fixture
+def held(monkeypatch):
+    """The related-index build, held until the test releases it (tests/helpers_related.py)."""
+    from helpers_related import hold_builds
+
+    held = hold_builds(monkeypatch)
+    yield held
+    held.release.set()
+
+
+@pytest.fixture
+def kassou(db):
+    """An op-ed passage against deportation, which has related passages in other documents."""
+    return passage_id(db, "000_26419f1f75a7eb13.txt", 9)
+
+
+def shared_app(corpus: Path, *annotators: str, password: str):
+    """The app over the seed corpus in shared mode, with these annotators' accounts."""
+    app = create_app({**corpus_config(corpus), "SHARED": True, "SECRET_KEY": "test-secret"})
+    db = connect(app.config["DATABASE"])
+    build(db, corpus / "seeds", corpus / "labels")
+    for name in annotators:
+        accounts.add_annotator(db, name, password)
+    db.close()
+    return app

@@ -1,33 +1,17 @@
 """The related panel in headless Chromium while a large corpus's index is built: it fills itself in."""
 
 import pytest
-from conftest import passage_id
-from helpers_related import background_app, finish, hold_builds
+from helpers_related import background_app, finish
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 # Bounds the wait for the panel's next poll (every two seconds) on a busy machine; never reached when it works.
 POLLED = 20_000
 
-
 @pytest.fixture
 def app(corpus):
     """The app over the seed corpus, building its related index in the background."""
     return background_app(corpus)
-
-
-@pytest.fixture
-def held(monkeypatch):
-    """The index build, held until the test releases it."""
-    held = hold_builds(monkeypatch)
-    yield held
-    held.release.set()
-
-
-@pytest.fixture
-def kassou(db):
-    """An op-ed passage against deportation, which has related passages in other documents."""
-    return passage_id(db, "000_26419f1f75a7eb13.txt", 9)
 
 
 def test_the_panel_says_it_is_preparing_then_shows_the_suggestions_by_itself(page, held, kassou):

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import corpus_config
+from conftest import shared_app
 
-from webapp import create_app
-from webapp.labels import accounts
-from webapp.labels.build import build
-from webapp.store.db import DeadlineExceeded, connect
+from webapp.store.db import DeadlineExceeded
 from webapp.web import caching
 
 TOKEN = "caching-test-token"
@@ -228,12 +225,7 @@ def shared_client(app, name: str):
 
 
 def test_signed_in_annotators_get_their_own_etags(corpus):
-    app = create_app({**corpus_config(corpus), "SHARED": True, "SECRET_KEY": "test-secret"})
-    db = connect(app.config["DATABASE"])
-    build(db, corpus / "seeds", corpus / "labels")
-    accounts.add_annotator(db, "alice", PASSWORD)
-    accounts.add_annotator(db, "bea", PASSWORD)
-    db.close()
+    app = shared_app(corpus, "alice", "bea", password=PASSWORD)
     alice, bea = shared_client(app, "alice"), shared_client(app, "bea")
     anonymous = app.test_client()
     with anonymous.session_transaction() as session:

@@ -4,13 +4,9 @@ working CSRF token, fresh data after a save, their own name, and each flashed me
 from __future__ import annotations
 
 import pytest
-from conftest import corpus_config, soup
+from conftest import shared_app, soup
 from flask import flash, template_rendered
 
-from webapp import create_app
-from webapp.labels import accounts
-from webapp.labels.build import build
-from webapp.store.db import connect
 from webapp.web import caching, pages, security
 
 TOPIC = "/topics/deportation"
@@ -207,12 +203,7 @@ def signed_in(app, name: str):
 
 
 def test_signed_in_annotators_and_visitors_each_get_their_own_page(corpus):
-    app = create_app({**corpus_config(corpus), "SHARED": True, "SECRET_KEY": "test-secret"})
-    db = connect(app.config["DATABASE"])
-    build(db, corpus / "seeds", corpus / "labels")
-    accounts.add_annotator(db, "alice", PASSWORD)
-    accounts.add_annotator(db, "bea", PASSWORD)
-    db.close()
+    app = shared_app(corpus, "alice", "bea", password=PASSWORD)
     for _ in range(2):  # the second round comes from the cache
         alice = visit(signed_in(app, "alice"))[0].get_data(as_text=True)
         bea = visit(signed_in(app, "bea"))[0].get_data(as_text=True)

@@ -7,7 +7,7 @@ large-corpus path, and hold the build on an Event they release, so nothing depen
 import logging
 
 import pytest
-from conftest import passage_id, soup
+from conftest import soup
 from helpers_related import NEVER, background_app, finish, hold_builds
 
 from webapp.similarity import index
@@ -15,25 +15,10 @@ from webapp.store.db import connect
 
 HX = {"HX-Request": "true"}
 
-
-@pytest.fixture
-def held(monkeypatch):
-    """The index build, held until the test releases it."""
-    held = hold_builds(monkeypatch)
-    yield held
-    held.release.set()
-
-
 @pytest.fixture
 def app(corpus):
-    """The app over the seed corpus, treating it as large enough to build its index in the background."""
+    """The app over the seed corpus, building its related index in the background."""
     return background_app(corpus)
-
-
-@pytest.fixture
-def kassou(db):
-    """An op-ed passage against deportation, which has related passages in other documents."""
-    return passage_id(db, "000_26419f1f75a7eb13.txt", 9)
 
 
 def test_the_first_page_answers_at_once_says_the_suggestions_are_being_prepared_and_shows_them_once_built(
