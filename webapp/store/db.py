@@ -84,7 +84,12 @@ def bulk_cache(db, mebibytes: int = BULK_CACHE_MIB):
         db.execute(f"PRAGMA cache_size = {int(before)}")
 
 
+def counters(db) -> tuple[tuple[str, int], ...]:
+    """The counters that every write bumps (migration m080 and later), as (name, value) in name
+    order. Each only grows, so of two readings the older compares smaller."""
+    return tuple(db.execute("SELECT name, value FROM counters ORDER BY name").fetchall())
+
+
 def data_version(db) -> str:
-    """Everything stored, as one version string: the counters that every write bumps (migration
-    m080 and later), so two reads with the same version saw the same data."""
-    return repr(db.execute("SELECT name, value FROM counters ORDER BY name").fetchall())
+    """Everything stored, as one version string (the counters), so two reads with the same version saw the same data."""
+    return repr(counters(db))

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from flask import current_app, g, request, session
 
-from webapp.store.db import data_version
+from webapp.store.db import counters
 from webapp.web import access
 from webapp.web.database import get_db
 
@@ -80,11 +80,18 @@ def page_parts() -> list[str]:
     return g.page_parts
 
 
+def request_counters() -> tuple[tuple[str, int], ...]:
+    """The data version this request sees: the counters, read once for its ETag and its kept page alike."""
+    if "counters" not in g:
+        g.counters = counters(get_db())
+    return g.counters
+
+
 def _page_parts() -> list[str]:
     return [
         current_app.extensions[_CODE],
         _settings(),
-        data_version(get_db()),
+        repr(request_counters()),
         request.full_path,
         *(request.headers.get(name, "") for name in HTMX_HEADERS),
         repr((access.current_annotator(), access.may_adjudicate())),

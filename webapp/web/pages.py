@@ -22,7 +22,7 @@ from flask import current_app, g, request, session
 from flask.globals import request_ctx
 
 from webapp.web import caching, security
-from webapp.web.database import PageCache, get_db
+from webapp.web.database import PageCache
 
 # Pages whose HTML depends on the data, the request and the annotator, never on the session.
 KEPT_ENDPOINTS = frozenset({"topics.home", "topics.topic"})
@@ -32,17 +32,12 @@ CACHE = "counterpoint.rendered_pages"
 PLACEHOLDER = "counterpoint.csrf_placeholder"
 
 
-def _counters() -> tuple[int, ...]:
-    # Every counter only grows, so of two versions the older is the smaller tuple: what
-    # PageCache needs to drop older pages.
-    return tuple(value for (value,) in get_db().execute("SELECT value FROM counters ORDER BY name"))
-
-
 def page_key() -> tuple | None:
     """The key this GET's page is kept under, or None if the page must not be kept or served from the cache."""
     if request.method != "GET" or request.endpoint not in KEPT_ENDPOINTS or "_flashes" in session:
         return None
-    return (current_app.config["DATABASE"], _counters(), request.root_path, *caching.page_parts())
+    # The counters lead the key: they only grow, so PageCache can tell older pages and drop them.
+    return (current_app.config["DATABASE"], caching.request_counters(), request.root_path, *caching.page_parts())
 
 
 def page_token() -> str:
