@@ -107,7 +107,7 @@ def topic(topic_id: str):
         per_source=view.per_source,
         more_sources=view.more_sources,
         choices=choices,
-        sources_menu=_sources_menu(db, topic.id, choices, filters.document) if choices else "",
+        sources_menu=_sources_menu(topic.id, choices, filters.document) if choices else "",
         stances=taxonomy.STANCES,
         sides=sides,
         corrections=corrections.history(db, topic.id, CORRECTIONS_SHOWN) if filters.view == "arguments" else [],
@@ -158,7 +158,7 @@ def _arguments(db, topic_id: str, filters: comparison.Filters) -> dict:
     return cached("topic_arguments", (topic_id, filters), lambda: arguments.topic_arguments(db, topic_id, filters))
 
 
-def _sources_menu(db, topic_id: str, choices: dict, document: str) -> Markup:
+def _sources_menu(topic_id: str, choices: dict, document: str) -> Markup:
     """The filter form's source menu, rendered once for each list of sources and choice.
 
     A topic of a million passages offers thousands of sources; their options took longer to render
